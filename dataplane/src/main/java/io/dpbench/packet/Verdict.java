@@ -7,7 +7,7 @@ package io.dpbench.packet;
  */
 public enum Verdict
 {
-    OK("ok"),
+    OK("valid: passed on to the next stage"),
     TRUNCATED_ETHERNET("frame shorter than its Ethernet header (and VLAN tags)"),
     NOT_IPV4("EtherType is not IPv4"),
     TOO_MANY_VLAN_TAGS("more than two VLAN tags"),

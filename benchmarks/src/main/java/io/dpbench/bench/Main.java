@@ -1,0 +1,77 @@
+package io.dpbench.bench;
+
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.CommandLineOptionException;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Entry point of {@code benchmarks.jar}: JMH's own command line, plus the project's JVM flags (the repository's
+ * {@code jvm.flags}, packaged into this jar) appended to every forked benchmark JVM, so a fork gets what Agrona and
+ * Chronicle Map need however the jar was started. Everything else is JMH's: {@code -h} lists its options.
+ */
+public final class Main
+{
+    private Main()
+    {
+    }
+
+    public static void main(final String[] args) throws RunnerException, IOException
+    {
+        final CommandLineOptions commandLine;
+        try
+        {
+            commandLine = new CommandLineOptions(args);
+        }
+        catch (final CommandLineOptionException ex)
+        {
+            System.err.println("benchmarks: " + ex.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (commandLine.shouldHelp() || commandLine.shouldList() || commandLine.shouldListWithParams()
+            || commandLine.shouldListProfilers() || commandLine.shouldListResultFormats())
+        {
+            org.openjdk.jmh.Main.main(args);
+            return;
+        }
+        final List<String> flags = jvmFlags();
+        final Options options = new OptionsBuilder().parent(commandLine)
+            .jvmArgsAppend(flags.toArray(new String[0]))
+            .build();
+        new Runner(options).run();
+    }
+
+    /** The flags of {@code jvm.flags}: one per line, '#' comments and blank lines skipped. */
+    public static List<String> jvmFlags() throws IOException
+    {
+        final List<String> flags = new ArrayList<>();
+        try (InputStream in = Main.class.getResourceAsStream("jvm.flags"))
+        {
+            if (in == null)
+            {
+                throw new IOException("jvm.flags is missing from the benchmarks jar (rebuild it with mvn package)");
+            }
+            final BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line = reader.readLine(); line != null; line = reader.readLine())
+            {
+                final String flag = line.strip();
+                if (!flag.isEmpty() && !flag.startsWith("#"))
+                {
+                    flags.add(flag);
+                }
+            }
+        }
+        return flags;
+    }
+}

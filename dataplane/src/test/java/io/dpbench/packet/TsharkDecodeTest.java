@@ -1,0 +1,185 @@
+package io.dpbench.packet;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Frames written by dpbench (built, then DNATed and SNATed by {@link NatRewriter}) decode in Wireshark's tshark with
+ * checksum verification on: no malformed frame, every IPv4, TCP, UDP and ICMP checksum "Good".
+ * <p>
+ * {@code scripts/test} installs tshark and sets {@code DPBENCH_REQUIRE_TSHARK=1}, so there this test cannot skip;
+ * elsewhere it skips when tshark is absent. Dissection stops at L4: the payloads are random bytes, which
+ * application dissectors on well-known ports (DNS, RTCP heuristics ...) rightly call malformed, and those bytes are
+ * the test's, not something dpbench's rewrite produced.
+ */
+class TsharkDecodeTest
+{
+    private static final int FRAMES = 2_000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void rewrittenFramesDecodeCleanlyWithValidChecksums() throws Exception
+    {
+        final boolean required = "1".equals(System.getenv("DPBENCH_REQUIRE_TSHARK"));
+        final boolean present = tsharkPresent();
+        if (required)
+        {
+            assertThat(present).as("tshark is required (DPBENCH_REQUIRE_TSHARK=1) but not runnable").isTrue();
+        }
+        assumeTrue(present, "tshark not installed");
+
+        final Path pcap = dir.resolve("dpbench-nat.pcap");
+        final int[] kinds = {RandomFrames.TCP, RandomFrames.UDP, RandomFrames.UDP_NO_CHECKSUM, RandomFrames.ICMP};
+        final int[] perKind = new int[4];
+        final RandomFrames frames = new RandomFrames(99, true);
+        final SplittableRandom random = frames.random();
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[2048]);
+        final PacketParser parser = new PacketParser(true);
+        final ParsedPacket packet = new ParsedPacket();
+        try (PcapWriter writer = PcapWriter.create(pcap))
+        {
+            for (int i = 0; i < FRAMES; i++)
+            {
+                final int k = i % kinds.length;
+                final int length = frames.next(kinds[k], buffer, 0);
+                assertThat(parser.parse(buffer, 0, length, packet)).isEqualTo(Verdict.OK);
+                NatRewriter.rewriteDestination(packet, random.nextInt(), random.nextInt(65536));
+                if (random.nextBoolean())
+                {
+                    NatRewriter.rewriteSource(packet, random.nextInt(), random.nextInt(65536));
+                }
+                writer.write(buffer, 0, length, 1_764_000_000_000_000_000L + i * 1_000_000L);
+                perKind[k]++;
+            }
+        }
+
+        final List<String> rows = tshark(pcap,
+            "-T", "fields", "-E", "separator=,", "-E", "occurrence=a", "-E", "aggregator=;",
+            "-e", "frame.number", "-e", "ip.checksum.status", "-e", "tcp.checksum.status",
+            "-e", "udp.checksum.status", "-e", "icmp.checksum.status", "-e", "_ws.malformed", "-e", "udp.checksum");
+        assertThat(rows).hasSize(FRAMES);
+        int tcp = 0;
+        int udp = 0;
+        int udpNone = 0;
+        int icmp = 0;
+        for (final String row : rows)
+        {
+            final String[] f = row.split(",", -1);
+            assertThat(f).as(row).hasSize(7);
+            assertThat(f[1]).as("IPv4 checksum status (1 = good): %s", row).isEqualTo("1");
+            assertThat(f[5]).as("malformed: %s", row).isEmpty();
+            if (!f[2].isEmpty())
+            {
+                assertThat(f[2]).as("TCP checksum status: %s", row).isEqualTo("1");
+                tcp++;
+            }
+            else if (!f[3].isEmpty())
+            {
+                if ("0x0000".equals(f[6]))
+                {
+                    assertThat(f[3]).as("UDP checksum 0: tshark status 3, not present: %s", row).isEqualTo("3");
+                    udpNone++;
+                }
+                else
+                {
+                    assertThat(f[3]).as("UDP checksum status: %s", row).isEqualTo("1");
+                    udp++;
+                }
+            }
+            else
+            {
+                assertThat(f[4]).as("ICMP checksum status: %s", row).isEqualTo("1");
+                icmp++;
+            }
+        }
+        assertThat(new int[]{tcp, udp, udpNone, icmp}).containsExactly(perKind);
+
+        final List<String> errors = tshark(pcap, "-Y", "_ws.expert.severity == error || _ws.malformed");
+        assertThat(errors).as("frames with expert errors").isEmpty();
+    }
+
+    private static boolean tsharkPresent()
+    {
+        try
+        {
+            final Process p = new ProcessBuilder("tshark", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        }
+        catch (final IOException | InterruptedException ex)
+        {
+            return false;
+        }
+    }
+
+    /** Protocols dissected: the layers dpbench writes, the raw payload, and Wireshark's own expert pseudo-protocols. */
+    private static final String KEEP = "^(_ws\\..*|frame|eth|ethertype|vlan|ieee8021ad|ip|tcp|udp|icmp|data"
+        + "|tcp\\.options\\..*|ip\\.options\\..*)$";
+
+    private Path configDir;
+
+    /**
+     * A Wireshark configuration directory whose {@code disabled_protos} lists every protocol but those in
+     * {@link #KEEP}: tshark has no "disable all" switch, and its {@code -G protocols} report gives the full list.
+     */
+    private Path configDir() throws Exception
+    {
+        if (configDir == null)
+        {
+            configDir = Files.createDirectories(dir.resolve("wireshark-config"));
+            final Process p = new ProcessBuilder("tshark", "-G", "protocols")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            final String all = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            final StringBuilder disabled = new StringBuilder();
+            for (final String line : all.split("\n"))
+            {
+                final String[] columns = line.split("\t");
+                if (columns.length >= 3 && !columns[2].matches(KEEP))
+                {
+                    disabled.append(columns[2]).append('\n');
+                }
+            }
+            assertThat(disabled.length()).as("tshark -G protocols listed protocols").isGreaterThan(1000);
+            Files.writeString(configDir.resolve("disabled_protos"), disabled);
+        }
+        return configDir;
+    }
+
+    private List<String> tshark(final Path pcap, final String... args) throws Exception
+    {
+        final List<String> command = new ArrayList<>(List.of("tshark", "-n", "-r", pcap.toString(),
+            "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"));
+        command.addAll(List.of(args));
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().put("WIRESHARK_CONFIG_DIR", configDir().toString());
+        final Process p = builder.start();
+        final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("tshark exit status").isZero();
+        final List<String> lines = new ArrayList<>();
+        for (final String line : out.split("\n"))
+        {
+            if (!line.isBlank())
+            {
+                lines.add(line);
+            }
+        }
+        return lines;
+    }
+}

@@ -40,11 +40,6 @@ public final class ParsedPacket
     /** ICMP type, or -1. */
     public int icmpType;
 
-    public int l3Length()
-    {
-        return ipTotalLength;
-    }
-
     /** Copy the 5-tuple into a flow key. */
     public FlowKey flowKey(final FlowKey key)
     {

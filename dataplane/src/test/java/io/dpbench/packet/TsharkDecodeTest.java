@@ -35,13 +35,7 @@ class TsharkDecodeTest
     @Test
     void rewrittenFramesDecodeCleanlyWithValidChecksums() throws Exception
     {
-        final boolean required = "1".equals(System.getenv("DPBENCH_REQUIRE_TSHARK"));
-        final boolean present = tsharkPresent();
-        if (required)
-        {
-            assertThat(present).as("tshark is required (DPBENCH_REQUIRE_TSHARK=1) but not runnable").isTrue();
-        }
-        assumeTrue(present, "tshark not installed");
+        requireOrSkipTshark();
 
         final Path pcap = dir.resolve("dpbench-nat.pcap");
         final int[] kinds = {RandomFrames.TCP, RandomFrames.UDP, RandomFrames.UDP_NO_CHECKSUM, RandomFrames.ICMP};
@@ -113,6 +107,55 @@ class TsharkDecodeTest
         assertThat(errors).as("frames with expert errors").isEmpty();
     }
 
+    @Test
+    void vxlanEncapsulatedFramesDecodeWithTheirVni() throws Exception
+    {
+        requireOrSkipTshark();
+        final Path pcap = dir.resolve("dpbench-vxlan.pcap");
+        final RandomFrames inner = new RandomFrames(5, true);
+        final UnsafeBuffer scratch = new UnsafeBuffer(new byte[2048]);
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
+        final byte[] udpPayload = new byte[2048];
+        final FrameBuilder outer = new FrameBuilder().addresses(Ipv4Address.parse("192.168.0.1"), Ipv4Address.parse("192.168.0.2"));
+        final VxlanFlyweight vxlan = new VxlanFlyweight();
+        final int count = 200;
+        try (PcapWriter writer = PcapWriter.create(pcap))
+        {
+            for (int i = 0; i < count; i++)
+            {
+                vxlan.wrap(scratch, 0).set(1 + i);
+                final int innerLength = inner.next(i % 2 == 0 ? RandomFrames.TCP : RandomFrames.UDP, scratch,
+                    VxlanFlyweight.HEADER_LENGTH);
+                scratch.getBytes(0, udpPayload, 0, VxlanFlyweight.HEADER_LENGTH + innerLength);
+                final int length = outer.udp(32768 + i, VxlanFlyweight.IANA_PORT)
+                    .payload(udpPayload, VxlanFlyweight.HEADER_LENGTH + innerLength).build(frame, 0);
+                writer.write(frame, 0, length, i * 1_000L);
+            }
+        }
+        final List<String> rows = tshark(pcap, "-T", "fields", "-E", "separator=,", "-E", "occurrence=a",
+            "-E", "aggregator=;", "-e", "vxlan.vni", "-e", "ip.checksum.status", "-e", "udp.checksum.status",
+            "-e", "tcp.checksum.status", "-e", "_ws.malformed");
+        assertThat(rows).hasSize(count);
+        for (int i = 0; i < count; i++)
+        {
+            final String[] f = rows.get(i).split(",", -1);
+            assertThat(f[0]).as("VNI of frame %d", i + 1).isEqualTo(Integer.toString(1 + i));
+            assertThat(f[1]).as("outer and inner IPv4 checksums").isEqualTo("1;1");
+            assertThat(f[2] + f[3]).as("outer UDP and inner L4 checksums").isEqualTo(i % 2 == 0 ? "11" : "1;1");
+            assertThat(f[4]).as("malformed").isEmpty();
+        }
+    }
+
+    private static void requireOrSkipTshark()
+    {
+        final boolean present = tsharkPresent();
+        if ("1".equals(System.getenv("DPBENCH_REQUIRE_TSHARK")))
+        {
+            assertThat(present).as("tshark is required (DPBENCH_REQUIRE_TSHARK=1) but not runnable").isTrue();
+        }
+        assumeTrue(present, "tshark not installed");
+    }
+
     private static boolean tsharkPresent()
     {
         try
@@ -128,7 +171,7 @@ class TsharkDecodeTest
     }
 
     /** Protocols dissected: the layers dpbench writes, the raw payload, and Wireshark's own expert pseudo-protocols. */
-    private static final String KEEP = "^(_ws\\..*|frame|eth|ethertype|vlan|ieee8021ad|ip|tcp|udp|icmp|data"
+    private static final String KEEP = "^(_ws\\..*|frame|eth|ethertype|vlan|ieee8021ad|ip|tcp|udp|icmp|vxlan|data"
         + "|tcp\\.options\\..*|ip\\.options\\..*)$";
 
     private Path configDir;

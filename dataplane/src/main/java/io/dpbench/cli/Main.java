@@ -67,7 +67,7 @@ public final class Main implements Runnable
 
     private static List<Verb> builtInVerbs()
     {
-        return List.of(new InspectVerb(), new NatVerb());
+        return List.of(new InspectVerb(), new NatVerb(), new RenderVerb(), new TraceVerb());
     }
 
     @Override

@@ -109,12 +109,6 @@ public final class ChainEngine
                     }
                     else if (m instanceof Match.Ports p)
                     {
-                        final int proto = "tcp".equals(p.module()) ? 6 : "udp".equals(p.module()) ? 17 : 132;
-                        if (r.protocol != proto || r.protocolInvert)
-                        {
-                            throw new RuleParseException(source, rule.line(), "-m " + p.module()
-                                + " needs -p " + p.module() + " before it");
-                        }
                         r.sportLow = p.sportLow();
                         r.sportHigh = p.sportHigh();
                         r.sportInvert = p.sportInvert();
@@ -125,10 +119,6 @@ public final class ChainEngine
                     }
                     else if (m instanceof Match.Multiport mp)
                     {
-                        if (r.protocol != 6 && r.protocol != 17 && r.protocol != 132)
-                        {
-                            throw new RuleParseException(source, rule.line(), "-m multiport needs -p tcp, udp or sctp");
-                        }
                         r.multiportDirection = mp.direction();
                         r.multiportRanges = mp.ranges().clone();
                         r.multiportInvert = mp.invert();
@@ -186,8 +176,9 @@ public final class ChainEngine
                         r.ipSetInvert = s.invert();
                         ops.add(CompiledRule.OP_IPSET);
                     }
-                    // Match.Comment: matches everything, nothing to evaluate
+                    // Match.Comment and Match.Nfacct match every packet: nothing to evaluate
                 }
+                checkProtocol(rule, r, source);
                 r.ops = ops.stream().mapToInt(Integer::intValue).toArray();
                 target(r, rule, tables.get(c), chainIndex, source);
                 rules.add(r);
@@ -212,6 +203,27 @@ public final class ChainEngine
         Arrays.sort(local);
         return new CompiledRules(rules.toArray(new CompiledRule[0]), chainStart, chainEnd, chainPolicy, chainName,
             chainTable, hooks, local, nthCounters, recentTables.keySet().toArray(new String[0]), ipSets);
+    }
+
+    /** iptables refuses -m tcp/udp/sctp and multiport without the matching -p (the kernel checks it at load). */
+    private static void checkProtocol(final RuleSet.Rule rule, final CompiledRule r, final String source)
+        throws RuleParseException
+    {
+        for (final Match m : rule.matches())
+        {
+            if (m instanceof Match.Ports p)
+            {
+                final int proto = "tcp".equals(p.module()) ? 6 : "udp".equals(p.module()) ? 17 : 132;
+                if (r.protocol != proto || r.protocolInvert)
+                {
+                    throw new RuleParseException(source, rule.line(), "-m " + p.module() + " needs -p " + p.module());
+                }
+            }
+            else if (m instanceof Match.Multiport && r.protocol != 6 && r.protocol != 17 && r.protocol != 132)
+            {
+                throw new RuleParseException(source, rule.line(), "-m multiport needs -p tcp, udp or sctp");
+            }
+        }
     }
 
     private static void target(final CompiledRule r, final RuleSet.Rule rule, final String table,

@@ -333,11 +333,37 @@ public final class IptablesSaveParser
                     break;
                 }
                 default:
+                    if (isPortOption(t) && lastPortsMatch(matches) >= 0)
+                    {
+                        // a loaded match's options may appear anywhere later in the rule (kube-proxy writes
+                        // "-m tcp -p tcp -d IP --dport 80")
+                        final int at = lastPortsMatch(matches);
+                        final Match.Ports old = (Match.Ports)matches.get(at);
+                        final int[] range = portRange(value(tokens, i), t);
+                        final boolean source = t.equals("--sport") || t.equals("--source-port");
+                        matches.set(at, source
+                            ? new Match.Ports(old.module(), range[0], range[1], invert, old.dportLow(), old.dportHigh(), old.dportInvert())
+                            : new Match.Ports(old.module(), old.sportLow(), old.sportHigh(), old.sportInvert(), range[0], range[1], invert));
+                        i += 2;
+                        break;
+                    }
                     throw error("unknown option '" + t + "'" + (t.startsWith("-") ? "" : " (an unquoted value?)"));
             }
             args.addAll(tokens.subList(start, i));
         }
         return new RuleSet.Rule(line, table, chain, args, matches, target);
+    }
+
+    private static int lastPortsMatch(final List<Match> matches)
+    {
+        for (int k = matches.size() - 1; k >= 0; k--)
+        {
+            if (matches.get(k) instanceof Match.Ports)
+            {
+                return k;
+            }
+        }
+        return -1;
     }
 
     private static int targetOptionsEnd(final List<String> tokens, final int from)
@@ -555,6 +581,16 @@ public final class IptablesSaveParser
                 matches.add(new Match.Mark((int)vm[0], (int)vm[1], inv));
                 args.addAll(tokens.subList(i, j + 2));
                 return j + 2;
+            }
+            case "nfacct":
+            {
+                if (i >= tokens.size() || !"--nfacct-name".equals(tokens.get(i)))
+                {
+                    throw error("-m nfacct needs --nfacct-name NAME");
+                }
+                matches.add(new Match.Nfacct(value(tokens, i)));
+                args.addAll(tokens.subList(i, i + 2));
+                return i + 2;
             }
             case "statistic":
                 return statistic(tokens, i, matches, args);

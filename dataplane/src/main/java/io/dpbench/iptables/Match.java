@@ -58,6 +58,11 @@ public sealed interface Match
     {
     }
 
+    /** -m nfacct --nfacct-name NAME: accounting only, matches every packet. */
+    record Nfacct(String name) implements Match
+    {
+    }
+
     /** -m comment --comment text (matches everything; kept for output and traces). */
     record Comment(String text) implements Match
     {

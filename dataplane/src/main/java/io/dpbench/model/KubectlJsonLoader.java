@@ -227,8 +227,9 @@ public final class KubectlJsonLoader
         }
         final int timeout = integer(spec.path("sessionAffinityConfig").path("clientIP"), "timeoutSeconds",
             object + ": spec.sessionAffinityConfig.clientIP", Service.DEFAULT_AFFINITY_TIMEOUT_SECONDS, 1, 86400);
+        final int healthCheckNodePort = integer(spec, "healthCheckNodePort", object + ": spec", 0, 0, 65535);
         return new Service(namespace, name, type, clusterIP, externalIPs, ingress, sourceRanges, ports, external, internal,
-            "ClientIP".equals(affinity), timeout);
+            "ClientIP".equals(affinity), timeout, healthCheckNodePort);
     }
 
     private static EndpointSlice slice(final JsonNode item, final String namespace, final String name,

@@ -9,6 +9,7 @@ import java.util.List;
  * @param loadBalancerIngressIPs   status.loadBalancer.ingress[].ip
  * @param loadBalancerSourceRanges spec.loadBalancerSourceRanges (CIDRs); empty = all sources
  * @param affinityTimeoutSeconds   sessionAffinityConfig.clientIP.timeoutSeconds when {@code clientIPAffinity}
+ * @param healthCheckNodePort      spec.healthCheckNodePort (LoadBalancer with externalTrafficPolicy Local), or 0
  */
 public record Service(
     String namespace,
@@ -22,7 +23,8 @@ public record Service(
     TrafficPolicy externalTrafficPolicy,
     TrafficPolicy internalTrafficPolicy,
     boolean clientIPAffinity,
-    int affinityTimeoutSeconds)
+    int affinityTimeoutSeconds,
+    int healthCheckNodePort)
 {
     /** Kubernetes' default ClientIP affinity timeout: 3 hours. */
     public static final int DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;

@@ -142,8 +142,13 @@ public final class SyntheticCluster
                 ports.add(new ServicePort("https", Protocol.TCP, 443, "8443",
                     type == ServiceType.CLUSTER_IP ? 0 : nextNodePort++));
             }
+            int healthCheckNodePort = 0;
+            if (type == ServiceType.LOAD_BALANCER && external == TrafficPolicy.LOCAL && nextNodePort <= LAST_NODE_PORT)
+            {
+                healthCheckNodePort = nextNodePort++;
+            }
             serviceList.add(new Service(namespace, name, type, clusterIP, externalIPs, ingress, sourceRanges, ports,
-                external, internal, affinity, Service.DEFAULT_AFFINITY_TIMEOUT_SECONDS));
+                external, internal, affinity, Service.DEFAULT_AFFINITY_TIMEOUT_SECONDS, healthCheckNodePort));
 
             final List<Endpoint> endpointList = new ArrayList<>(endpoints);
             if (!noEndpoints)

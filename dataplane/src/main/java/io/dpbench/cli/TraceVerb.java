@@ -1,0 +1,158 @@
+package io.dpbench.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dpbench.iptables.ChainEngine;
+import io.dpbench.iptables.CompiledRules;
+import io.dpbench.iptables.IpSets;
+import io.dpbench.iptables.IptablesSaveParser;
+import io.dpbench.iptables.RuleSet;
+import io.dpbench.iptables.Tracer;
+import io.dpbench.model.NodeConfig;
+import io.dpbench.model.Protocol;
+import io.dpbench.packet.Ipv4Address;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** {@code dpbench trace}: walk one packet through a rule set and show every rule it meets. */
+@Command(
+    name = "trace",
+    mixinStandardHelpOptions = true,
+    header = "Walk one packet through iptables rules and report every rule that matched and the outcome.",
+    description = {
+        "Walks the first packet of a new flow through an iptables-save dump the way netfilter does: nat PREROUTING",
+        "(or nat OUTPUT when the source is one of the node's --local-ip), filter INPUT/FORWARD/OUTPUT, nat POSTROUTING.",
+        "Every branch of '-m statistic --mode random' rules is followed, so all possible backends are listed.",
+        "",
+        "Example: dpbench trace --mode iptables --rules node.rules --proto tcp --from 10.0.0.2 --to 172.30.0.41:80"
+    })
+public final class TraceVerb implements Verb
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--mode", required = true, paramLabel = "iptables", description = "the rules' proxy mode: iptables")
+    String mode;
+
+    @Option(names = "--rules", required = true, paramLabel = "FILE", description = "rules as iptables-save prints them")
+    Path rules;
+
+    @Option(names = "--proto", required = true, paramLabel = "tcp|udp|sctp", description = "the packet's protocol")
+    String proto;
+
+    @Option(names = "--from", required = true, paramLabel = "IP[:PORT]",
+        description = "the packet's source (source port default: 33333)")
+    String from;
+
+    @Option(names = "--to", required = true, paramLabel = "IP:PORT", description = "the packet's destination")
+    String to;
+
+    @Option(names = "--json", description = "print one JSON object: verdict, destinations, masquerade, path")
+    boolean json;
+
+    @Mixin
+    NodeOptions node;
+
+    static final int DEFAULT_SOURCE_PORT = 33333;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        if (!"iptables".equals(mode))
+        {
+            throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode trace knows (iptables)");
+        }
+        final Protocol protocol;
+        try
+        {
+            protocol = Protocol.parse(proto);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), "--proto: " + ex.getMessage());
+        }
+        final int[] source = endpoint(from, "--from", false);
+        final int[] destination = endpoint(to, "--to", true);
+        final NodeConfig nodeConfig = node.toNodeConfig();
+
+        final RuleSet set = IptablesSaveParser.parse(Files.readString(rules), rules.toString());
+        final CompiledRules compiled = ChainEngine.compile(set, rules.toString(), nodeConfig.nodeIPs(), IpSets.EMPTY);
+        final Tracer.Result result = Tracer.trace(compiled, Ipv4Address.parse(nodeConfig.primaryNodeIP()),
+            protocol.number(), source[0], source[1], destination[0], destination[1], 0);
+
+        final PrintWriter out = spec.commandLine().getOut();
+        if (json)
+        {
+            final Map<String, Object> object = new LinkedHashMap<>();
+            object.put("verdict", result.verdict());
+            object.put("destinations", result.destinations());
+            object.put("masquerade", result.masquerade());
+            object.put("path", result.path());
+            out.println(new ObjectMapper().writeValueAsString(object));
+            return 0;
+        }
+        out.printf("packet: %s %s:%d -> %s:%d, %s%n", protocol.lowerCase(), Ipv4Address.toString(source[0]), source[1],
+            Ipv4Address.toString(destination[0]), destination[1],
+            result.locallyOriginated() ? "from this node (starts at nat OUTPUT)" : "arriving (starts at nat PREROUTING)");
+        int n = 1;
+        for (final Tracer.Branch b : result.branches())
+        {
+            out.printf("%nbranch %d of %d (probability %.4f): %s%s%s%n", n++, result.branches().size(), b.probability(),
+                b.verdict(), b.destination() == null ? "" : " -> " + b.destination(), b.masquerade() ? ", masqueraded" : "");
+            String chain = null;
+            for (final String step : b.path())
+            {
+                final String tableChain = step.substring(0, step.indexOf(' ', step.indexOf(' ') + 1));
+                if (!tableChain.equals(chain))
+                {
+                    out.printf("  [%s]%n", tableChain);
+                    chain = tableChain;
+                }
+                out.printf("    %s%n", step.substring(tableChain.length() + 1));
+            }
+        }
+        out.printf("%nverdict: %s; destinations: %s; masquerade: %s%n", result.verdict(),
+            result.destinations().isEmpty() ? "none" : String.join(", ", result.destinations()),
+            result.masquerade() ? "yes" : "no");
+        return 0;
+    }
+
+    private int[] endpoint(final String text, final String option, final boolean portRequired)
+    {
+        final int colon = text.indexOf(':');
+        try
+        {
+            if (colon < 0)
+            {
+                if (portRequired)
+                {
+                    throw new IllegalArgumentException("expected IP:PORT, got '" + text + "'");
+                }
+                return new int[]{Ipv4Address.parse(text), DEFAULT_SOURCE_PORT};
+            }
+            final int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 0 || port > 65535)
+            {
+                throw new IllegalArgumentException("port " + port + " outside 0..65535");
+            }
+            return new int[]{Ipv4Address.parse(text.substring(0, colon)), port};
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new ParameterException(spec.commandLine(), option + ": port '" + text.substring(colon + 1) + "' is not a number");
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), option + ": " + ex.getMessage());
+        }
+    }
+}

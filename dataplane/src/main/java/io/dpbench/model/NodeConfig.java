@@ -29,6 +29,11 @@ public record NodeConfig(String nodeName, List<String> nodeIPs, String podCIDR, 
         return new NodeConfig(DEFAULT_NODE_NAME, List.of(DEFAULT_NODE_IP), DEFAULT_POD_CIDR, DEFAULT_CLUSTER_CIDR, false);
     }
 
+    public NodeConfig withNodeIPs(final List<String> ips)
+    {
+        return new NodeConfig(nodeName, ips, podCIDR, clusterCIDR, masqueradeAll);
+    }
+
     public String primaryNodeIP()
     {
         return nodeIPs.get(0);

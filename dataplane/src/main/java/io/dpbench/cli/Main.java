@@ -41,7 +41,17 @@ public final class Main implements Runnable
         final CommandLine cli = commandLine();
         cli.setOut(out);
         cli.setErr(err);
-        final int code = cli.execute(args);
+        int code;
+        try
+        {
+            code = cli.execute(args);
+        }
+        catch (final Throwable t)
+        {
+            // picocli hands only Exceptions to the handler; an Error (out of memory, a broken jar) still gets one line
+            err.println("dpbench: error: " + t.getClass().getSimpleName() + ": " + describe(t));
+            code = 1;
+        }
         out.flush();
         err.flush();
         return code;

@@ -36,6 +36,7 @@ public final class Tracer
      *                     without DNAT; none for DROP/REJECT)
      * @param masquerade   true when any branch masquerades (or SNATs)
      * @param path         every rule that matched on some branch, in first-seen order, as "TABLE CHAIN n: rule"
+     *                     (the rule as iptables-save prints it)
      */
     public record Result(String verdict, List<String> destinations, boolean masquerade, List<String> path,
         List<Branch> branches, boolean locallyOriginated)
@@ -156,7 +157,7 @@ public final class Tracer
         @Override
         public void ruleMatched(final RuleSet.Rule rule, final int ruleNumber)
         {
-            path.add(rule.table() + " " + rule.chain() + " " + ruleNumber + ": " + rule.specText());
+            path.add(rule.table() + " " + rule.chain() + " " + ruleNumber + ": " + IptablesSaveFormat.rule(rule));
         }
 
         @Override

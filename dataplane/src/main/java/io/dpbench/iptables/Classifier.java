@@ -134,6 +134,7 @@ public final class Classifier
             return CONTINUE;
         }
         final CompiledRule[] all = rules;
+        final int[] header = compiled.header;
         final int[] chainEnd = compiled.chainEnd;
         int depth = 0;
         int chain = startChain;
@@ -157,9 +158,23 @@ public final class Classifier
                 i = returnRule[depth];
                 continue;
             }
-            final CompiledRule r = all[i];
             ctx.rulesEvaluated++;
-            if (!matches(r, i, ctx))
+            final int b = i * CompiledRules.STRIDE;
+            final int flags = header[b];
+            if (((flags & CompiledRules.F_DESTINATION) != 0
+                && (((ctx.destinationAddress & header[b + CompiledRules.H_DESTINATION_MASK]) == header[b + CompiledRules.H_DESTINATION])
+                == ((flags & CompiledRules.F_DESTINATION_INVERT) != 0)))
+                || ((flags & CompiledRules.F_SOURCE) != 0
+                && (((ctx.sourceAddress & header[b + CompiledRules.H_SOURCE_MASK]) == header[b + CompiledRules.H_SOURCE])
+                == ((flags & CompiledRules.F_SOURCE_INVERT) != 0)))
+                || ((flags & CompiledRules.F_PROTOCOL) != 0
+                && ((ctx.protocol == header[b + CompiledRules.H_PROTOCOL]) == ((flags & CompiledRules.F_PROTOCOL_INVERT) != 0))))
+            {
+                i++;
+                continue;
+            }
+            final CompiledRule r = all[i];
+            if ((flags & CompiledRules.F_MORE) != 0 && !moreMatches(r, i, ctx))
             {
                 i++;
                 continue;
@@ -233,20 +248,9 @@ public final class Classifier
         }
     }
 
-    private boolean matches(final CompiledRule r, final int index, final FlowContext ctx)
+    /** Everything past the IP header fields: interfaces and match modules, in rule order. */
+    private boolean moreMatches(final CompiledRule r, final int index, final FlowContext ctx)
     {
-        if (r.hasSource && (((ctx.sourceAddress & r.sourceMask) == r.sourceNetwork) == r.sourceInvert))
-        {
-            return false;
-        }
-        if (r.hasDestination && (((ctx.destinationAddress & r.destinationMask) == r.destinationNetwork) == r.destinationInvert))
-        {
-            return false;
-        }
-        if (r.protocol != 0 && ((ctx.protocol == r.protocol) == r.protocolInvert))
-        {
-            return false;
-        }
         if (r.inInterface != null && interfaceMatches(r.inInterface, ctx.inInterface) == r.inInterfaceInvert)
         {
             return false;

@@ -9,6 +9,29 @@ public final class CompiledRules
 {
     static final int NO_CHAIN = -1;
 
+    /**
+     * The IP-header part of every rule packed contiguously, {@value #STRIDE} ints a rule, so that the linear walk
+     * reads a compact array (as the kernel walks its contiguous ipt_entry blob) and touches a rule's
+     * {@link CompiledRule} only when the header matched and the rule has more to check or a target to run.
+     */
+    static final int STRIDE = 8;
+    static final int H_FLAGS = 0;
+    static final int H_SOURCE = 1;
+    static final int H_SOURCE_MASK = 2;
+    static final int H_DESTINATION = 3;
+    static final int H_DESTINATION_MASK = 4;
+    static final int H_PROTOCOL = 5;
+    static final int F_SOURCE = 1;
+    static final int F_SOURCE_INVERT = 1 << 1;
+    static final int F_DESTINATION = 1 << 2;
+    static final int F_DESTINATION_INVERT = 1 << 3;
+    static final int F_PROTOCOL = 1 << 4;
+    static final int F_PROTOCOL_INVERT = 1 << 5;
+    /** Interfaces or match modules: the rest of the check needs the CompiledRule. */
+    static final int F_MORE = 1 << 6;
+
+    final int[] header;
+
     final CompiledRule[] rules;
     final int[] chainStart;
     final int[] chainEnd;
@@ -54,6 +77,35 @@ public final class CompiledRules
         this.recentTables = recentTables;
         this.ipSets = ipSets;
         this.ruleCount = rules.length;
+        this.header = new int[rules.length * STRIDE];
+        for (int i = 0; i < rules.length; i++)
+        {
+            final CompiledRule r = rules[i];
+            final int b = i * STRIDE;
+            int flags = 0;
+            if (r.hasSource)
+            {
+                flags |= F_SOURCE | (r.sourceInvert ? F_SOURCE_INVERT : 0);
+                header[b + H_SOURCE] = r.sourceNetwork;
+                header[b + H_SOURCE_MASK] = r.sourceMask;
+            }
+            if (r.hasDestination)
+            {
+                flags |= F_DESTINATION | (r.destinationInvert ? F_DESTINATION_INVERT : 0);
+                header[b + H_DESTINATION] = r.destinationNetwork;
+                header[b + H_DESTINATION_MASK] = r.destinationMask;
+            }
+            if (r.protocol != 0)
+            {
+                flags |= F_PROTOCOL | (r.protocolInvert ? F_PROTOCOL_INVERT : 0);
+                header[b + H_PROTOCOL] = r.protocol;
+            }
+            if (r.inInterface != null || r.outInterface != null || r.ops.length > 0)
+            {
+                flags |= F_MORE;
+            }
+            header[b + H_FLAGS] = flags;
+        }
     }
 
     public int ruleCount()

@@ -1,0 +1,98 @@
+package io.dpbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RenderTraceVerbTest
+{
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(final String... args)
+    {
+        out.getBuffer().setLength(0);
+        err.getBuffer().setLength(0);
+        return Main.run(args, new PrintWriter(out), new PrintWriter(err));
+    }
+
+    @Test
+    void renderThenTraceAKubectlCluster() throws Exception
+    {
+        final Path cluster = dir.resolve("cluster.json");
+        Files.writeString(cluster, io.dpbench.model.KubectlJsonLoaderTest.CLUSTER);
+        assertThat(run("render", "--mode", "iptables", "--cluster", cluster.toString(), "--node-name", "node-a",
+            "--local-ip", "192.168.0.2")).isZero();
+        assertThat(err.toString()).contains("note: ").contains("headless");
+        final String rules = out.toString();
+        assertThat(rules).startsWith("*mangle\n").contains("-A KUBE-SERVICES -d 198.51.100.7/32 -p tcp -m comment "
+            + "--comment \"shop/web:http loadbalancer IP\" -m tcp --dport 80 -j KUBE-FW-");
+        final Path file = dir.resolve("node.rules");
+        Files.writeString(file, rules);
+
+        // ETP=Local LoadBalancer, from an allowed source: only the local endpoint (node-a's 10.244.1.5)
+        assertThat(run("trace", "--mode", "iptables", "--rules", file.toString(), "--proto", "tcp",
+            "--from", "203.0.113.9:5555", "--to", "198.51.100.7:80", "--local-ip", "192.168.0.2", "--json")).isZero();
+        JsonNode json = new ObjectMapper().readTree(out.toString());
+        assertThat(json.get("verdict").asText()).isEqualTo("DNAT");
+        assertThat(json.get("destinations").toString()).isEqualTo("[\"10.244.1.5:8080\"]");
+        assertThat(json.get("masquerade").asBoolean()).isFalse();
+        assertThat(json.get("path").get(0).asText()).isEqualTo(
+            "nat PREROUTING 1: -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES");
+
+        // from outside loadBalancerSourceRanges: dropped by KUBE-PROXY-FIREWALL
+        assertThat(run("trace", "--mode", "iptables", "--rules", file.toString(), "--proto", "tcp",
+            "--from", "192.0.2.1", "--to", "198.51.100.7:80", "--local-ip", "192.168.0.2", "--json")).isZero();
+        json = new ObjectMapper().readTree(out.toString());
+        assertThat(json.get("verdict").asText()).isEqualTo("DROP");
+        assertThat(json.get("destinations").size()).isZero();
+
+        // the ClusterIP from a pod: every ready endpoint, then the terminating one is not used
+        assertThat(run("trace", "--mode", "iptables", "--rules", file.toString(), "--proto", "tcp",
+            "--from", "10.244.9.9", "--to", "10.96.10.10:80", "--local-ip", "192.168.0.2")).isZero();
+        assertThat(out.toString()).contains("branch 1 of 2", "verdict: DNAT; destinations: 10.244.1.5:8080, 10.244.3.7:8080; masquerade: no");
+    }
+
+    @Test
+    void syntheticRenderFormatsAndErrors()
+    {
+        assertThat(run("render", "--mode", "iptables", "--services", "3", "--endpoints", "2", "--format", "restore")).isZero();
+        assertThat(out.toString()).startsWith("*filter\n:KUBE-SERVICES - [0:0]\n").contains("-m tcp -p tcp -d 10.96.0.1 --dport 80");
+        assertThat(run("render", "--mode", "iptables")).isEqualTo(2);
+        assertThat(err.toString()).contains("Missing required argument");
+        assertThat(run("render", "--mode", "iptables", "--services", "3", "--cluster", "x.json")).isEqualTo(2);
+        assertThat(run("render", "--mode", "nft", "--services", "3")).isEqualTo(2);
+        assertThat(err.toString()).contains("--mode: 'nft' is not a mode render knows (iptables)");
+        assertThat(run("render", "--mode", "iptables", "--services", "3", "--mix", "odd")).isEqualTo(2);
+        assertThat(err.toString()).contains("unknown mix 'odd'");
+        assertThat(run("trace", "--mode", "iptables", "--rules", "/nonexistent", "--proto", "tcp", "--from", "1.1.1.1",
+            "--to", "2.2.2.2:80")).isEqualTo(1);
+        assertThat(err.toString().strip()).isEqualTo("dpbench trace: error: /nonexistent: no such file");
+        assertThat(run("trace", "--mode", "iptables", "--rules", "/nonexistent", "--proto", "icmp", "--from", "1.1.1.1",
+            "--to", "2.2.2.2:80")).isEqualTo(2);
+        assertThat(run("trace", "--mode", "iptables", "--rules", "/nonexistent", "--proto", "tcp", "--from", "1.1.1.1",
+            "--to", "2.2.2.2")).isEqualTo(2);
+        assertThat(err.toString()).contains("--to: expected IP:PORT");
+    }
+
+    @Test
+    void traceReportsBadRulesWithTheLine() throws Exception
+    {
+        final Path file = dir.resolve("bad.rules");
+        Files.writeString(file, "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m bogus --x 1 -j ACCEPT\nCOMMIT\n");
+        assertThat(run("trace", "--mode", "iptables", "--rules", file.toString(), "--proto", "tcp", "--from", "1.1.1.1",
+            "--to", "2.2.2.2:80")).isEqualTo(1);
+        assertThat(err.toString().strip()).isEqualTo("dpbench trace: error: " + file + ":3: unsupported match module '-m bogus'");
+    }
+}

@@ -1,7 +1,5 @@
 package io.dpbench.iptables;
 
-import java.util.Locale;
-
 /** -m addrtype types (the kernel's RTN_* classes) as bits. */
 public final class AddressType
 {
@@ -28,36 +26,11 @@ public final class AddressType
     /** "LOCAL" or "LOCAL,UNICAST" to bits; throws naming an unknown type. */
     public static int parse(final String text)
     {
-        int bits = 0;
-        for (final String part : text.split(","))
-        {
-            int bit = -1;
-            for (int i = 0; i < NAMES.length; i++)
-            {
-                if (NAMES[i].equals(part.toUpperCase(Locale.ROOT)))
-                {
-                    bit = 1 << i;
-                }
-            }
-            if (bit < 0)
-            {
-                throw new IllegalArgumentException("unknown address type '" + part + "'");
-            }
-            bits |= bit;
-        }
-        return bits;
+        return NamedBits.parse(text, NAMES, "address type");
     }
 
     public static String toString(final int bits)
     {
-        final StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < NAMES.length; i++)
-        {
-            if ((bits & (1 << i)) != 0)
-            {
-                sb.append(sb.length() == 0 ? "" : ",").append(NAMES[i]);
-            }
-        }
-        return sb.toString();
+        return NamedBits.format(bits, NAMES);
     }
 }

@@ -1,7 +1,5 @@
 package io.dpbench.iptables;
 
-import java.util.Locale;
-
 /** -m conntrack --ctstate values as bits. A new flow's first packet is {@link #NEW}. */
 public final class CtState
 {
@@ -21,23 +19,6 @@ public final class CtState
 
     public static int parse(final String text)
     {
-        int bits = 0;
-        for (final String part : text.split(","))
-        {
-            int bit = -1;
-            for (int i = 0; i < NAMES.length; i++)
-            {
-                if (NAMES[i].equals(part.toUpperCase(Locale.ROOT)))
-                {
-                    bit = 1 << i;
-                }
-            }
-            if (bit < 0)
-            {
-                throw new IllegalArgumentException("unknown conntrack state '" + part + "'");
-            }
-            bits |= bit;
-        }
-        return bits;
+        return NamedBits.parse(text, NAMES, "conntrack state");
     }
 }

@@ -14,8 +14,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -26,14 +24,13 @@ class MainTest
     @TempDir
     Path dir;
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
+    private final CliHarness cli = new CliHarness();
+    private final java.io.StringWriter out = cli.out;
+    private final java.io.StringWriter err = cli.err;
 
     private int run(final String... args)
     {
-        out.getBuffer().setLength(0);
-        err.getBuffer().setLength(0);
-        return Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        return cli.run(args);
     }
 
     @Test

@@ -1,11 +1,10 @@
 package io.dpbench.iptables;
 
 import io.dpbench.model.ClusterModel;
-import io.dpbench.model.Endpoint;
-import io.dpbench.model.EndpointSlice;
 import io.dpbench.model.NodeConfig;
 import io.dpbench.model.Cidr;
 import io.dpbench.model.Service;
+import io.dpbench.model.ServicePortEndpoints;
 import io.dpbench.model.ServicePort;
 import io.dpbench.model.ServiceType;
 import io.dpbench.packet.Ipv4Address;
@@ -15,7 +14,6 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -59,15 +57,6 @@ public final class KubeProxyRenderer
         }
     }
 
-    /** One endpoint of a service port, as kube-proxy's endpoints map holds it. */
-    record EndpointInfo(String ip, int port, boolean ready, boolean serving, boolean terminating, boolean local)
-    {
-        String hostPort()
-        {
-            return ip + ":" + port;
-        }
-    }
-
     private final NodeConfig node;
     private final Options options;
     private final StringBuilder filterChains = new StringBuilder();
@@ -97,11 +86,14 @@ public final class KubeProxyRenderer
 
     private String renderAll(final ClusterModel cluster)
     {
-        final Map<String, List<EndpointInfo>> endpoints = endpointsMap(cluster);
+        final ServicePortEndpoints endpoints = ServicePortEndpoints.of(cluster, node);
         int totalEndpoints = 0;
-        for (final List<EndpointInfo> list : endpoints.values())
+        for (final Service service : cluster.services())
         {
-            totalEndpoints += list.size();
+            for (final ServicePort port : service.ports())
+            {
+                totalEndpoints += endpoints.all(service, port).size();
+            }
         }
         largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINT_THRESHOLD;
 
@@ -142,9 +134,7 @@ public final class KubeProxyRenderer
         ports.sort(Comparator.comparing(PortEntry::name));
         for (final PortEntry p : ports)
         {
-            servicePort(p.service, p.port, p.name,
-                endpoints.getOrDefault(endpointsKey(p.service.namespace(), p.service.name(), p.port.name(),
-                    p.port.protocol().lowerCase()), List.of()));
+            servicePort(p.service, p.port, p.name, endpoints.categorize(p.service, p.port));
         }
 
         if (!options.localhostNodePorts)
@@ -178,46 +168,8 @@ public final class KubeProxyRenderer
         return service.namespacedName() + (port.name().isEmpty() ? "" : ":" + port.name());
     }
 
-    private static String endpointsKey(final String namespace, final String service, final String port,
-        final String protocol)
-    {
-        return namespace + "/" + service + "\u0000" + port + "\u0000" + protocol;
-    }
-
-    /** kube-proxy's endpoints map: per service port, endpoints deduplicated by "ip:port" and sorted as strings. */
-    private Map<String, List<EndpointInfo>> endpointsMap(final ClusterModel cluster)
-    {
-        final Map<String, Map<String, EndpointInfo>> byPort = new HashMap<>();
-        for (final EndpointSlice slice : cluster.endpointSlices())
-        {
-            for (final EndpointSlice.EndpointPort port : slice.ports())
-            {
-                final String key = endpointsKey(slice.namespace(), slice.serviceName(), port.name(), port.protocol().lowerCase());
-                final Map<String, EndpointInfo> map = byPort.computeIfAbsent(key, k -> new LinkedHashMap<>());
-                for (final Endpoint e : slice.endpoints())
-                {
-                    final boolean local = !e.nodeName().isEmpty() && e.nodeName().equals(node.nodeName());
-                    final EndpointInfo info = new EndpointInfo(e.address(), port.port(), e.ready(), e.serving(),
-                        e.terminating(), local);
-                    final EndpointInfo existing = map.get(info.hostPort());
-                    if (existing == null || (local && !existing.local()))
-                    {
-                        map.put(info.hostPort(), info); // a local copy wins
-                    }
-                }
-            }
-        }
-        final Map<String, List<EndpointInfo>> out = new HashMap<>();
-        for (final Map.Entry<String, Map<String, EndpointInfo>> e : byPort.entrySet())
-        {
-            final List<EndpointInfo> list = new ArrayList<>(e.getValue().values());
-            list.sort(Comparator.comparing(EndpointInfo::hostPort));
-            out.put(e.getKey(), list);
-        }
-        return out;
-    }
-
-    private void servicePort(final Service svc, final ServicePort port, final String name, final List<EndpointInfo> all)
+    private void servicePort(final Service svc, final ServicePort port, final String name,
+        final ServicePortEndpoints.Categorized eps)
     {
         final String p = port.protocol().lowerCase();
         final String hash = ChainNames.portProtoHash(name, p);
@@ -226,83 +178,19 @@ public final class KubeProxyRenderer
         final String extChain = ChainNames.EXTERNAL + hash;
         final String fwChain = ChainNames.FIREWALL + hash;
         final String cip = svc.clusterIP();
-        final int nodePort = svc.type() == ServiceType.CLUSTER_IP ? 0 : port.nodePort();
-        final List<String> lbVIPs = svc.type() == ServiceType.LOAD_BALANCER ? svc.loadBalancerIngressIPs() : List.of();
+        final int nodePort = ServicePortEndpoints.nodePort(svc, port);
+        final List<String> lbVIPs = ServicePortEndpoints.loadBalancerIPs(svc);
         final List<String> sourceRanges = svc.type() == ServiceType.LOAD_BALANCER ? svc.loadBalancerSourceRanges() : List.of();
-        final boolean externallyAccessible = nodePort != 0 || !lbVIPs.isEmpty() || !svc.externalIPs().isEmpty();
-        final boolean externalPolicyLocal = externallyAccessible && svc.externalTrafficPolicy() == io.dpbench.model.TrafficPolicy.LOCAL;
-        final boolean internalPolicyLocal = svc.internalPolicyLocal();
-        final boolean usesClusterEndpoints = !internalPolicyLocal || externallyAccessible;
-        final boolean usesLocalEndpoints = internalPolicyLocal || (externalPolicyLocal && externallyAccessible);
+        final boolean externalPolicyLocal = eps.externalPolicyLocal();
+        final boolean internalPolicyLocal = eps.internalPolicyLocal();
+        final boolean usesClusterEndpoints = eps.usesClusterEndpoints();
+        final boolean usesLocalEndpoints = eps.usesLocalEndpoints();
         final int healthCheckNodePort = svc.type() == ServiceType.LOAD_BALANCER && externalPolicyLocal
             ? svc.healthCheckNodePort() : 0;
-
-        // CategorizeEndpoints (pkg/proxy/topology.go), with the terminating fallback
-        List<EndpointInfo> cluster = new ArrayList<>();
-        List<EndpointInfo> local = new ArrayList<>();
-        boolean hasAny = false;
-        if (usesClusterEndpoints)
-        {
-            for (final EndpointInfo e : all)
-            {
-                if (e.ready())
-                {
-                    cluster.add(e);
-                }
-            }
-            if (cluster.isEmpty())
-            {
-                for (final EndpointInfo e : all)
-                {
-                    if (e.serving() && e.terminating())
-                    {
-                        cluster.add(e);
-                    }
-                }
-            }
-            hasAny = !cluster.isEmpty();
-        }
-        if (usesLocalEndpoints)
-        {
-            for (final EndpointInfo e : all)
-            {
-                if (e.ready() || (e.serving() && e.terminating()))
-                {
-                    hasAny = true;
-                }
-                if (e.local() && e.ready())
-                {
-                    local.add(e);
-                }
-            }
-            if (local.isEmpty())
-            {
-                for (final EndpointInfo e : all)
-                {
-                    if (e.local() && e.serving() && e.terminating())
-                    {
-                        local.add(e);
-                    }
-                }
-            }
-        }
-        final List<EndpointInfo> reachable;
-        if (!usesLocalEndpoints)
-        {
-            reachable = cluster;
-        }
-        else if (!usesClusterEndpoints)
-        {
-            reachable = local;
-        }
-        else
-        {
-            final Map<String, EndpointInfo> union = new LinkedHashMap<>();
-            cluster.forEach(e -> union.put(e.hostPort(), e));
-            local.forEach(e -> union.put(e.hostPort(), e));
-            reachable = new ArrayList<>(union.values());
-            reachable.sort(Comparator.comparing(EndpointInfo::hostPort)); // kube-proxy: Go map order; dpbench: sorted
-        }
+        final List<ServicePortEndpoints.Info> cluster = eps.cluster();
+        final List<ServicePortEndpoints.Info> local = eps.local();
+        final boolean hasAny = eps.hasAny();
+        final List<ServicePortEndpoints.Info> reachable = eps.reachable();
 
         final boolean usesClusterPolicyChain = !cluster.isEmpty() && usesClusterEndpoints;
         final boolean usesLocalPolicyChain = !local.isEmpty() && usesLocalEndpoints;
@@ -320,7 +208,7 @@ public final class KubeProxyRenderer
             externalPolicyChain = svlChain;
             hasExternalEndpoints = !local.isEmpty();
         }
-        final boolean usesExternalTrafficChain = hasAny && externallyAccessible;
+        final boolean usesExternalTrafficChain = hasAny && eps.externallyAccessible();
         final boolean usesFWChain = hasAny && !lbVIPs.isEmpty() && !sourceRanges.isEmpty();
         final String loadBalancerTrafficChain = usesFWChain ? fwChain : extChain;
 
@@ -499,7 +387,7 @@ public final class KubeProxyRenderer
             serviceToEndpointRules(svc, name, p, svlChain, local);
         }
         // 12. KUBE-SEP
-        for (final EndpointInfo e : reachable)
+        for (final ServicePortEndpoints.Info e : reachable)
         {
             final String sep = ChainNames.endpointChain(name, p, e.hostPort());
             chainLine(natChains, sep);
@@ -511,11 +399,11 @@ public final class KubeProxyRenderer
     }
 
     private void serviceToEndpointRules(final Service svc, final String name, final String protocol, final String chain,
-        final List<EndpointInfo> endpoints)
+        final List<ServicePortEndpoints.Info> endpoints)
     {
         if (svc.clientIPAffinity())
         {
-            for (final EndpointInfo e : endpoints)
+            for (final ServicePortEndpoints.Info e : endpoints)
             {
                 final String sep = ChainNames.endpointChain(name, protocol, e.hostPort());
                 line(natRules, "-A " + chain + comment(q(name + " -> " + e.hostPort())) + " -m recent --name " + sep
@@ -525,7 +413,7 @@ public final class KubeProxyRenderer
         final int n = endpoints.size();
         for (int i = 0; i < n; i++)
         {
-            final EndpointInfo e = endpoints.get(i);
+            final ServicePortEndpoints.Info e = endpoints.get(i);
             final String sep = ChainNames.endpointChain(name, protocol, e.hostPort());
             line(natRules, "-A " + chain + comment(q(name + " -> " + e.hostPort()))
                 + (i < n - 1 ? " -m statistic --mode random --probability " + cachedProbability(n - i) : "") + " -j " + sep);

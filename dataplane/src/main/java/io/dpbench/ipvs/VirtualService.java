@@ -1,0 +1,191 @@
+package io.dpbench.ipvs;
+
+import io.dpbench.packet.Ipv4Address;
+import org.agrona.collections.Long2LongHashMap;
+
+import java.util.Arrays;
+
+/**
+ * An IPVS virtual service: (protocol, address, port), a scheduler, optional persistence (kube-proxy's ClientIP
+ * affinity: {@code -p TIMEOUT}) and its real servers in the kernel's list order (each new server is inserted at the
+ * head, as {@code list_add_rcu} in ip_vs_ctl.c does, so rr/wrr/mh walk the most recently added server first).
+ * <p>
+ * Changes (add, remove, re-weight a server) touch only this service: the scheduler rebuilds its own state (mh its
+ * lookup table). Persistence templates are a bounded table from client address to (server, expiry); when full, new
+ * clients are scheduled without a template, as the kernel does when it cannot allocate one. One owner thread.
+ */
+public final class VirtualService
+{
+    /** Most persistence templates a service keeps. */
+    public static final int MAX_TEMPLATES = 1 << 16;
+
+    private final int protocol;
+    private final int address;
+    private final int port;
+    private final Scheduler scheduler;
+    private final long persistenceNanos;
+    private RealServer[] destinations = new RealServer[4];
+    private int count;
+    private final Long2LongHashMap templates;
+
+    public VirtualService(final int protocol, final int address, final int port, final Scheduler scheduler,
+        final int persistenceSeconds)
+    {
+        this.protocol = protocol;
+        this.address = address;
+        this.port = port;
+        this.scheduler = scheduler;
+        this.persistenceNanos = persistenceSeconds * 1_000_000_000L;
+        this.templates = persistenceSeconds > 0 ? new Long2LongHashMap(-1L) : null;
+        scheduler.update(destinations, 0);
+    }
+
+    public static long key(final int protocol, final int address, final int port)
+    {
+        return ((long)(protocol & 0xFF) << 48) | ((address & 0xFFFF_FFFFL) << 16) | (port & 0xFFFF);
+    }
+
+    public long key()
+    {
+        return key(protocol, address, port);
+    }
+
+    public int protocol()
+    {
+        return protocol;
+    }
+
+    public int address()
+    {
+        return address;
+    }
+
+    public int port()
+    {
+        return port;
+    }
+
+    public Scheduler scheduler()
+    {
+        return scheduler;
+    }
+
+    public int persistenceSeconds()
+    {
+        return (int)(persistenceNanos / 1_000_000_000L);
+    }
+
+    public int destinationCount()
+    {
+        return count;
+    }
+
+    /** The i-th real server in list order. */
+    public RealServer destination(final int i)
+    {
+        return destinations[i];
+    }
+
+    public int indexOf(final int serverAddress, final int serverPort)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (destinations[i].address() == serverAddress && destinations[i].port() == serverPort)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** ipvsadm -a: add a real server at the head of the list. Returns false when it is already there. */
+    public boolean addDestination(final RealServer server)
+    {
+        if (indexOf(server.address(), server.port()) >= 0)
+        {
+            return false;
+        }
+        if (count == destinations.length)
+        {
+            destinations = Arrays.copyOf(destinations, count * 2);
+        }
+        System.arraycopy(destinations, 0, destinations, 1, count);
+        destinations[0] = server;
+        count++;
+        scheduler.update(destinations, count);
+        return true;
+    }
+
+    /** ipvsadm -d. Returns false when the server is not there. Templates pointing at it are dropped. */
+    public boolean removeDestination(final int serverAddress, final int serverPort)
+    {
+        final int i = indexOf(serverAddress, serverPort);
+        if (i < 0)
+        {
+            return false;
+        }
+        final RealServer removed = destinations[i];
+        System.arraycopy(destinations, i + 1, destinations, i, count - i - 1);
+        destinations[--count] = null;
+        if (templates != null)
+        {
+            templates.clear(); // template values are list indices, which just shifted
+        }
+        scheduler.update(destinations, count);
+        return removed != null;
+    }
+
+    /** ipvsadm -e -w: change a weight (0 = no new connections, existing ones untouched). */
+    public boolean reweight(final int serverAddress, final int serverPort, final int weight)
+    {
+        final int i = indexOf(serverAddress, serverPort);
+        if (i < 0)
+        {
+            return false;
+        }
+        destinations[i].weight(weight);
+        scheduler.update(destinations, count);
+        return true;
+    }
+
+    /**
+     * Pick the real server for a new connection: the persistence template's server when one is alive and usable,
+     * else the scheduler's choice (which then gets a template). Returns the index, or -1 when none is available.
+     */
+    public int schedule(final int sourceAddress, final int sourcePort, final long nowNanos)
+    {
+        if (templates != null)
+        {
+            final long template = templates.get(sourceAddress & 0xFFFF_FFFFL);
+            if (template != -1L)
+            {
+                final int index = (int)(template >>> 48);
+                final long expiryMillis = template & 0xFFFF_FFFF_FFFFL;
+                // ip_vs_sched_persist: a template whose server has weight 0 is not used for new connections
+                if (nowNanos / 1_000_000L <= expiryMillis && index < count && !destinations[index].unavailable())
+                {
+                    templates.put(sourceAddress & 0xFFFF_FFFFL, template(index, nowNanos));
+                    return index;
+                }
+            }
+        }
+        final int chosen = scheduler.schedule(destinations, count, sourceAddress, sourcePort, address, port);
+        if (chosen >= 0 && templates != null && (templates.size() < MAX_TEMPLATES || templates.containsKey(sourceAddress & 0xFFFF_FFFFL)))
+        {
+            templates.put(sourceAddress & 0xFFFF_FFFFL, template(chosen, nowNanos));
+        }
+        return chosen;
+    }
+
+    /** Template value: server index in the top 16 bits, expiry in milliseconds below (48 bits: ~8900 years). */
+    private long template(final int index, final long nowNanos)
+    {
+        return ((long)index << 48) | (((nowNanos + persistenceNanos) / 1_000_000L) & 0xFFFF_FFFF_FFFFL);
+    }
+
+    @Override
+    public String toString()
+    {
+        return Ipv4Address.toString(address) + ":" + port + "/" + protocol + " " + scheduler.name() + " (" + count + " servers)";
+    }
+}

@@ -17,13 +17,14 @@ import java.io.PrintWriter;
 @Command(
     name = "render",
     mixinStandardHelpOptions = true,
-    header = "Print the rules kube-proxy programs for a cluster (iptables mode).",
+    header = "Print the rules kube-proxy programs for a cluster (iptables mode, or IPVS mode's ipvsadm-save).",
     description = {
         "Renders a cluster (kubectl JSON or synthetic) to kube-proxy's iptables rules for this node.",
         "--format save (default): the nat, filter and mangle tables as 'iptables-save' prints them on a node, built-in",
         "  chains and kube-proxy's jump rules included (load with iptables-restore; trace with dpbench trace).",
         "--format restore: exactly the text kube-proxy's proxier hands to 'iptables-restore --noflush' in a full sync.",
         "Services are ordered by name (kube-proxy uses Go map order, which changes every sync).",
+        "--mode ipvs prints the virtual services as 'ipvsadm-save -n' shows them (--scheduler, --sched-flags).",
         "",
         "Example: dpbench render --mode iptables --services 1000 --endpoints 4 > node.rules"
     })
@@ -32,8 +33,16 @@ public final class RenderVerb implements Verb
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--mode", required = true, paramLabel = "iptables", description = "proxy mode: iptables")
+    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode: iptables or ipvs")
     String mode;
+
+    @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = "rr", description = {
+        "ipvs mode: kube-proxy's --ipvs-scheduler: rr, wrr, lc, wlc, sed, nq, sh, dh, mh (default: ${DEFAULT-VALUE})"})
+    String scheduler;
+
+    @Option(names = "--sched-flags", paramLabel = "FLAGS", defaultValue = "", description = {
+        "ipvs mode: scheduler flags as ipvsadm -b takes them: sh-fallback,sh-port or mh-fallback,mh-port"})
+    String schedFlags;
 
     @Option(names = "--format", paramLabel = "save|restore", defaultValue = "save",
         description = "save (what iptables-save shows, default) or restore (kube-proxy's restore input)")
@@ -49,12 +58,48 @@ public final class RenderVerb implements Verb
     @Mixin
     NodeOptions node;
 
+    /** ipvsadm -b syntax: sh-fallback, sh-port, mh-fallback, mh-port, comma separated. */
+    static io.dpbench.ipvs.SchedulerFlags ipvsFlags(final CommandSpec spec, final String text)
+    {
+        boolean fallback = false;
+        boolean port = false;
+        for (final String f : text.split(","))
+        {
+            switch (f.strip())
+            {
+                case "": break;
+                case "sh-fallback": case "mh-fallback": fallback = true; break;
+                case "sh-port": case "mh-port": port = true; break;
+                default: throw new ParameterException(spec.commandLine(), "--sched-flags: unknown flag '" + f
+                    + "' (sh-fallback, sh-port, mh-fallback, mh-port)");
+            }
+        }
+        return new io.dpbench.ipvs.SchedulerFlags(fallback, port);
+    }
+
     @Override
     public Integer call() throws Exception
     {
-        if (!"iptables".equals(mode))
+        if (!"iptables".equals(mode) && !"ipvs".equals(mode))
         {
-            throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode render knows (iptables)");
+            throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode render knows (iptables, ipvs)");
+        }
+        if ("ipvs".equals(mode))
+        {
+            final io.dpbench.ipvs.SchedulerFlags flags = ipvsFlags(spec, schedFlags);
+            final io.dpbench.ipvs.IpvsProxier proxier;
+            try
+            {
+                proxier = new io.dpbench.ipvs.IpvsProxier(node.toNodeConfig(), scheduler, flags);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new ParameterException(spec.commandLine(), "--scheduler: " + ex.getMessage());
+            }
+            proxier.syncAll(cluster.load(spec.commandLine().getErr()));
+            spec.commandLine().getOut().print(io.dpbench.ipvs.IpvsadmFormat.render(proxier.table(), flags));
+            spec.commandLine().getOut().flush();
+            return 0;
         }
         if (!"save".equals(format) && !"restore".equals(format))
         {

@@ -27,11 +27,13 @@ import java.util.Map;
 @Command(
     name = "trace",
     mixinStandardHelpOptions = true,
-    header = "Walk one packet through iptables rules and report every rule that matched and the outcome.",
+    header = "Walk one packet through iptables rules (or IPVS services) and report what matched and the outcome.",
     description = {
         "Walks the first packet of a new flow through an iptables-save dump the way netfilter does: nat PREROUTING",
         "(or nat OUTPUT when the source is one of the node's --local-ip), filter INPUT/FORWARD/OUTPUT, nat POSTROUTING.",
         "Every branch of '-m statistic --mode random' rules is followed, so all possible backends are listed.",
+        "--mode ipvs reads ipvsadm-save -n text: the virtual service hit and its possible real servers; --flows K",
+        "traces K new flows (source port incremented per flow) and counts them per real server.",
         "",
         "Example: dpbench trace --mode iptables --rules node.rules --proto tcp --from 10.0.0.2 --to 172.30.0.41:80"
     })
@@ -40,11 +42,16 @@ public final class TraceVerb implements Verb
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--mode", required = true, paramLabel = "iptables", description = "the rules' proxy mode: iptables")
+    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "the rules' proxy mode")
     String mode;
 
-    @Option(names = "--rules", required = true, paramLabel = "FILE", description = "rules as iptables-save prints them")
+    @Option(names = "--rules", required = true, paramLabel = "FILE",
+        description = "iptables mode: rules as iptables-save prints them; ipvs mode: ipvsadm-save -n text")
     Path rules;
+
+    @Option(names = "--flows", paramLabel = "K", defaultValue = "0", description = {
+        "ipvs mode: also trace K new flows (source port incremented per flow) and count flows per destination"})
+    int flows;
 
     @Option(names = "--proto", required = true, paramLabel = "tcp|udp|sctp", description = "the packet's protocol")
     String proto;
@@ -67,9 +74,13 @@ public final class TraceVerb implements Verb
     @Override
     public Integer call() throws Exception
     {
-        if (!"iptables".equals(mode))
+        if (!"iptables".equals(mode) && !"ipvs".equals(mode))
         {
-            throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode trace knows (iptables)");
+            throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode trace knows (iptables, ipvs)");
+        }
+        if (flows < 0 || flows > 10_000_000)
+        {
+            throw new ParameterException(spec.commandLine(), "--flows " + flows + " outside 0..10000000");
         }
         final Protocol protocol;
         try
@@ -84,6 +95,14 @@ public final class TraceVerb implements Verb
         final int[] destination = endpoint(to, "--to", true);
         final NodeConfig nodeConfig = node.toNodeConfig();
 
+        if ("ipvs".equals(mode))
+        {
+            return traceIpvs(protocol, source, destination, nodeConfig);
+        }
+        if (flows > 0)
+        {
+            throw new ParameterException(spec.commandLine(), "--flows is for --mode ipvs (iptables trace follows every branch)");
+        }
         final RuleSet set = IptablesSaveParser.parse(Files.readString(rules), rules.toString());
         final CompiledRules compiled = ChainEngine.compile(set, rules.toString(), nodeConfig.nodeIPs(), IpSets.EMPTY);
         final Tracer.Result result = Tracer.trace(compiled, Ipv4Address.parse(nodeConfig.primaryNodeIP()),
@@ -123,6 +142,50 @@ public final class TraceVerb implements Verb
         out.printf("%nverdict: %s; destinations: %s; masquerade: %s%n", result.verdict(),
             result.destinations().isEmpty() ? "none" : String.join(", ", result.destinations()),
             result.masquerade() ? "yes" : "no");
+        return 0;
+    }
+
+    private int traceIpvs(final Protocol protocol, final int[] source, final int[] destination, final NodeConfig nodeConfig)
+        throws Exception
+    {
+        final io.dpbench.ipvs.VirtualServiceTable table = io.dpbench.ipvs.IpvsadmFormat.parse(Files.readString(rules),
+            rules.toString(), nodeConfig.nodeIPs());
+        final io.dpbench.ipvs.IpvsProxier proxier = new io.dpbench.ipvs.IpvsProxier(nodeConfig, "rr",
+            io.dpbench.ipvs.SchedulerFlags.NONE, table);
+        final io.dpbench.ipvs.IpvsTracer.Result r = io.dpbench.ipvs.IpvsTracer.trace(proxier, protocol.number(),
+            source[0], source[1], destination[0], destination[1], flows);
+        final PrintWriter out = spec.commandLine().getOut();
+        if (json)
+        {
+            final Map<String, Object> object = new LinkedHashMap<>();
+            object.put("verdict", r.verdict());
+            object.put("destinations", r.destinations());
+            object.put("masquerade", r.masquerade());
+            object.put("path", r.path());
+            if (flows > 0)
+            {
+                object.put("counts", r.counts());
+            }
+            out.println(new ObjectMapper().writeValueAsString(object));
+            return 0;
+        }
+        out.printf("packet: %s %s:%d -> %s:%d%n", protocol.lowerCase(), Ipv4Address.toString(source[0]), source[1],
+            Ipv4Address.toString(destination[0]), destination[1]);
+        for (final String step : r.path())
+        {
+            out.printf("  %s%n", step);
+        }
+        if (r.path().isEmpty())
+        {
+            out.println("  no virtual service: the packet is not load-balanced");
+        }
+        out.printf("verdict: %s; destinations: %s; masquerade: %s%n", r.verdict(),
+            r.destinations().isEmpty() ? "none" : String.join(", ", r.destinations()), r.masquerade() ? "yes" : "no");
+        if (flows > 0)
+        {
+            out.printf("%d new flows:%n", flows);
+            r.counts().forEach((k, v) -> out.printf("  %-24s %8d  %5.1f%%%n", k, v, 100.0 * v / flows));
+        }
         return 0;
     }
 

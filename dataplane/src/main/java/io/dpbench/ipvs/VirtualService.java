@@ -27,6 +27,8 @@ public final class VirtualService
     private RealServer[] destinations = new RealServer[4];
     private int count;
     private final Long2LongHashMap templates;
+    /** What kube-proxy created this service for (see {@link KubeServiceKind}); read by the masquerade decision. */
+    private int kind;
 
     public VirtualService(final int protocol, final int address, final int port, final Scheduler scheduler,
         final int persistenceSeconds)
@@ -63,6 +65,17 @@ public final class VirtualService
     public int port()
     {
         return port;
+    }
+
+    public int kind()
+    {
+        return kind;
+    }
+
+    public VirtualService kind(final int kind)
+    {
+        this.kind = kind;
+        return this;
     }
 
     public Scheduler scheduler()

@@ -70,7 +70,7 @@ class RenderTraceVerbTest
         assertThat(err.toString()).contains("Missing required argument");
         assertThat(run("render", "--mode", "iptables", "--services", "3", "--cluster", "x.json")).isEqualTo(2);
         assertThat(run("render", "--mode", "nft", "--services", "3")).isEqualTo(2);
-        assertThat(err.toString()).contains("--mode: 'nft' is not a mode render knows (iptables)");
+        assertThat(err.toString()).contains("--mode: 'nft' is not a mode render knows (iptables, ipvs)");
         assertThat(run("render", "--mode", "iptables", "--services", "3", "--mix", "odd")).isEqualTo(2);
         assertThat(err.toString()).contains("unknown mix 'odd'");
         assertThat(run("trace", "--mode", "iptables", "--rules", "/nonexistent", "--proto", "tcp", "--from", "1.1.1.1",
@@ -81,6 +81,29 @@ class RenderTraceVerbTest
         assertThat(run("trace", "--mode", "iptables", "--rules", "/nonexistent", "--proto", "tcp", "--from", "1.1.1.1",
             "--to", "2.2.2.2")).isEqualTo(2);
         assertThat(err.toString()).contains("--to: expected IP:PORT");
+    }
+
+    @Test
+    void ipvsModeRenderAndTraceWithFlowCounts() throws Exception
+    {
+        assertThat(run("render", "--mode", "ipvs", "--services", "2", "--endpoints", "3", "--scheduler", "wrr")).isZero();
+        final String save = out.toString();
+        assertThat(save).startsWith("-A -t 10.96.0.1:80 -s wrr\n-a -t 10.96.0.1:80 -r ");
+        final Path file = dir.resolve("ipvs.save");
+        Files.writeString(file, save);
+        assertThat(run("trace", "--mode", "ipvs", "--rules", file.toString(), "--proto", "tcp", "--from", "10.244.7.7:1000",
+            "--to", "10.96.0.1:80", "--flows", "300", "--json")).isZero();
+        final JsonNode json = new ObjectMapper().readTree(out.toString());
+        assertThat(json.get("verdict").asText()).isEqualTo("DNAT");
+        assertThat(json.get("destinations").size()).isEqualTo(3);
+        final JsonNode counts = json.get("counts");
+        assertThat(counts.size()).isEqualTo(3);
+        counts.forEach(n -> assertThat(n.asInt()).isEqualTo(100)); // wrr with equal weights: an exact rotation
+        assertThat(run("trace", "--mode", "ipvs", "--rules", file.toString(), "--proto", "udp", "--from", "10.244.7.7",
+            "--to", "10.96.0.1:80")).isZero();
+        assertThat(out.toString()).contains("no virtual service", "verdict: ACCEPT; destinations: 10.96.0.1:80");
+        assertThat(run("render", "--mode", "ipvs", "--services", "2", "--scheduler", "fastest")).isEqualTo(2);
+        assertThat(err.toString()).contains("--scheduler: ");
     }
 
     @Test

@@ -1,0 +1,97 @@
+package io.dpbench.bench.ipvs;
+
+import io.dpbench.ipvs.IpvsClassifier;
+import io.dpbench.ipvs.IpvsFlow;
+import io.dpbench.ipvs.IpvsProxier;
+import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.model.NodeConfig;
+import io.dpbench.model.SyntheticCluster;
+import io.dpbench.packet.Ipv4Address;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * IPVS mode: the cost of a new flow's decision (virtual-service hash lookup + the scheduler's pick) for N ClusterIP
+ * Services with E = 4 real servers, the same clusters and flow pool as {@code IptablesNewFlowBenchmark}, per
+ * scheduler. Reported per flow; allocation-free.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+public class IpvsNewFlowBenchmark
+{
+    static final int POOL = 4096;
+    static final int BATCH = 64;
+
+    @Param({"10", "100", "1000", "5000", "10000", "20000", "50000"})
+    public int services;
+
+    @Param({"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh"})
+    public String scheduler;
+
+    private IpvsClassifier classifier;
+    private final IpvsFlow flow = new IpvsFlow();
+    private final int[] source = new int[POOL];
+    private final int[] sourcePort = new int[POOL];
+    private final int[] destination = new int[POOL];
+    private int cursor;
+
+    @Setup(Level.Trial)
+    public void setUp()
+    {
+        final IpvsProxier proxier = new IpvsProxier(NodeConfig.defaults(), scheduler, SchedulerFlags.NONE)
+            .syncAll(SyntheticCluster.generate(services, 4, 1, SyntheticCluster.Mix.CLUSTER_IP));
+        classifier = new IpvsClassifier(proxier);
+        final SplittableRandom random = new SplittableRandom(7);
+        final int podBase = Ipv4Address.parse("10.244.0.0");
+        final int serviceBase = Ipv4Address.parse("10.96.0.1");
+        for (int i = 0; i < POOL; i++)
+        {
+            source[i] = podBase + random.nextInt(1 << 16);
+            sourcePort[i] = 32768 + random.nextInt(28232);
+            destination[i] = serviceBase + random.nextInt(services);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public int classifyNewFlow()
+    {
+        final IpvsClassifier c = classifier;
+        final IpvsFlow f = flow;
+        final int start = cursor;
+        int dnat = 0;
+        for (int i = 0; i < BATCH; i++)
+        {
+            final int k = (start + i) & (POOL - 1);
+            f.reset(6, source[k], sourcePort[k], destination[k], 80);
+            if (c.classifyNewFlow(f) == IpvsFlow.DNAT)
+            {
+                dnat++;
+            }
+        }
+        cursor = (start + BATCH) & (POOL - 1);
+        if (dnat != BATCH)
+        {
+            throw new IllegalStateException("a flow was not load-balanced");
+        }
+        return dnat;
+    }
+}

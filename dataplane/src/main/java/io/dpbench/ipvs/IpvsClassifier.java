@@ -1,0 +1,74 @@
+package io.dpbench.ipvs;
+
+import io.dpbench.packet.Ipv4Address;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * IPVS mode's new-flow decision: one hash lookup of the virtual service by (protocol, destination, port), then its
+ * scheduler (or persistence template) picks the real server. Packets to no virtual service pass untouched; a load
+ * balancer's loadBalancerSourceRanges drop other sources (kube-proxy's KUBE-LOAD-BALANCER-FW); a service with no
+ * available server is rejected (ip_vs_leave sends ICMP port unreachable).
+ * <p>
+ * Masquerade follows kube-proxy's IPVS-mode iptables rules: cluster-IP traffic from outside the cluster CIDR
+ * (KUBE-CLUSTER-IP with {@code ! -s clusterCIDR}) or with --masquerade-all; external-IP, load-balancer and node-port
+ * traffic under externalTrafficPolicy Cluster (KUBE-EXTERNAL-IP, KUBE-LOAD-BALANCER, KUBE-NODE-PORT-*); the node's
+ * own traffic to them; and hairpin traffic, a server reaching itself (KUBE-LOOP-BACK). Cost is O(1) in the number
+ * of Services. One owner thread; no allocation.
+ */
+public final class IpvsClassifier
+{
+    private final IpvsProxier proxier;
+    private final VirtualServiceTable table;
+    private final int[] local;
+    private final boolean masqueradeAll;
+
+    public IpvsClassifier(final IpvsProxier proxier)
+    {
+        this.proxier = proxier;
+        this.table = proxier.table();
+        final List<String> ips = proxier.node().nodeIPs();
+        local = new int[ips.size()];
+        for (int i = 0; i < local.length; i++)
+        {
+            local[i] = Ipv4Address.parse(ips.get(i));
+        }
+        Arrays.sort(local);
+        masqueradeAll = proxier.node().masqueradeAll();
+    }
+
+    public int classifyNewFlow(final IpvsFlow f)
+    {
+        final VirtualService vs = table.find(f.protocol, f.destinationAddress, f.destinationPort);
+        f.service = vs;
+        if (vs == null)
+        {
+            return f.verdict = IpvsFlow.ACCEPT;
+        }
+        if (!proxier.sourceAllowed(vs, f.sourceAddress))
+        {
+            return f.verdict = IpvsFlow.DROP;
+        }
+        final int index = vs.schedule(f.sourceAddress, f.sourcePort, f.nowNanos);
+        if (index < 0)
+        {
+            return f.verdict = IpvsFlow.REJECT;
+        }
+        final RealServer server = vs.destination(index);
+        f.server = server;
+        final int kind = vs.kind();
+        final boolean fromNode = isLocal(f.sourceAddress);
+        f.masquerade = masqueradeAll
+            || server.address() == f.sourceAddress
+            || fromNode
+            || ((kind & KubeServiceKind.CLUSTER_IP) != 0 && !proxier.inClusterCIDR(f.sourceAddress))
+            || ((kind & KubeServiceKind.CLUSTER_IP) == 0 && (kind & KubeServiceKind.EXTERNAL_LOCAL) == 0);
+        return f.verdict = IpvsFlow.DNAT;
+    }
+
+    private boolean isLocal(final int address)
+    {
+        return (address >>> 24) == 127 || Arrays.binarySearch(local, address) >= 0;
+    }
+}

@@ -1,0 +1,63 @@
+package io.dpbench.ipvs.sched;
+
+import io.dpbench.ipvs.RealServer;
+import io.dpbench.ipvs.Scheduler;
+
+/**
+ * wlc (net/netfilter/ipvs/ip_vs_wlc.c): the destination with the smallest {@code overhead / weight}, where the
+ * overhead is {@code (activeconns << 8) + inactconns}. Division-free as in the kernel: {@code least} is replaced
+ * only when {@code loh * dest.weight > doh * least.weight} (64-bit products), so ties keep the earlier destination
+ * in list order. The first candidate is the first destination that is not overloaded and has weight above 0; the
+ * rest of the walk skips only overloaded ones, and a weight-0 destination can never win the strict comparison.
+ * Stateless.
+ */
+public final class WeightedLeastConnectionScheduler implements Scheduler
+{
+    @Override
+    public String name()
+    {
+        return "wlc";
+    }
+
+    @Override
+    public void update(final RealServer[] destinations, final int count)
+    {
+    }
+
+    @Override
+    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+        final int sourcePort, final int destinationAddress, final int destinationPort)
+    {
+        int least = -1;
+        int i = 0;
+        for (; i < count; i++)
+        {
+            final RealServer dest = destinations[i];
+            if (!dest.overloaded() && dest.weight() > 0)
+            {
+                least = i;
+                break;
+            }
+        }
+        if (least < 0)
+        {
+            return -1;
+        }
+        int loh = LeastConnectionScheduler.overhead(destinations[least]);
+        for (i = least + 1; i < count; i++)
+        {
+            final RealServer dest = destinations[i];
+            if (dest.overloaded())
+            {
+                continue;
+            }
+            final int doh = LeastConnectionScheduler.overhead(dest);
+            if ((long)loh * dest.weight() > (long)doh * destinations[least].weight())
+            {
+                least = i;
+                loh = doh;
+            }
+        }
+        return least;
+    }
+}

@@ -19,6 +19,8 @@ import java.util.List;
  * Entry point of {@code benchmarks.jar}: JMH's own command line, plus the project's JVM flags (the repository's
  * {@code jvm.flags}, packaged into this jar) appended to every forked benchmark JVM, so a fork gets what Agrona and
  * Chronicle Map need however the jar was started. Everything else is JMH's: {@code -h} lists its options.
+ * Because these flags are given as options they replace any {@code @Fork(jvmArgsAppend)} of a benchmark (JMH's
+ * precedence), so benchmarks must not rely on that annotation.
  */
 public final class Main
 {

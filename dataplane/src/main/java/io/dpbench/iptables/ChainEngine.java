@@ -1,5 +1,6 @@
 package io.dpbench.iptables;
 
+import io.dpbench.model.RuleParseException;
 import io.dpbench.packet.Ipv4Address;
 
 import java.util.ArrayList;

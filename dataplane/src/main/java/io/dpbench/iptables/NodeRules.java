@@ -1,5 +1,7 @@
 package io.dpbench.iptables;
 
+import io.dpbench.model.RuleParseException;
+
 /**
  * What a node's iptables hold besides kube-proxy's restore text: the built-in chains, the jump rules kube-proxy
  * installs with separate {@code iptables -I} calls ({@code iptablesJumpChains} in proxier.go, each inserted at the

@@ -1,6 +1,6 @@
 package io.dpbench.ipvs;
 
-import io.dpbench.iptables.RuleParseException;
+import io.dpbench.model.RuleParseException;
 import io.dpbench.packet.Ipv4Address;
 
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package io.dpbench.iptables;
 
+import io.dpbench.model.RuleParseException;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

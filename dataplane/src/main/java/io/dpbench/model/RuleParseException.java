@@ -1,6 +1,6 @@
-package io.dpbench.iptables;
+package io.dpbench.model;
 
-/** A rules file that cannot be used; the message names the source, the line number and the problem. */
+/** A rules file (iptables-save, ipvsadm-save) that cannot be used; the message names the source, the line number and the problem. */
 public final class RuleParseException extends Exception
 {
     private static final long serialVersionUID = 1L;

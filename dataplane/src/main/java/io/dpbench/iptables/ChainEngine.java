@@ -177,7 +177,11 @@ public final class ChainEngine
                         r.ipSetInvert = s.invert();
                         ops.add(CompiledRule.OP_IPSET);
                     }
-                    // Match.Comment and Match.Nfacct match every packet: nothing to evaluate
+                    else if (m instanceof Match.Constant constant && !constant.result())
+                    {
+                        ops.add(CompiledRule.OP_CONSTANT_FALSE);
+                    }
+                    // Match.Comment, Match.Nfacct and a Constant that holds match every packet: nothing to evaluate
                 }
                 checkProtocol(rule, r, source);
                 r.ops = ops.stream().mapToInt(Integer::intValue).toArray();

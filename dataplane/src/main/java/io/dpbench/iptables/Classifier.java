@@ -325,6 +325,8 @@ public final class Classifier
                     r.ipSetSource ? ctx.sourcePort : ctx.destinationPort);
                 return hit != r.ipSetInvert;
             }
+            case CompiledRule.OP_CONSTANT_FALSE:
+                return false;
             default:
                 throw new IllegalStateException("op " + op);
         }

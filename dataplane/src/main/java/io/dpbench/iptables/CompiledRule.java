@@ -17,6 +17,7 @@ final class CompiledRule
     static final int OP_RECENT = 7;
     static final int OP_CONNTRACK = 8;
     static final int OP_IPSET = 9;
+    static final int OP_CONSTANT_FALSE = 10;
 
     static final int T_NONE = 0;
     static final int T_JUMP = 1;

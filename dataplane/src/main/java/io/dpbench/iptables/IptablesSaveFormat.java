@@ -157,6 +157,11 @@ public final class IptablesSaveFormat
             final String text = c.text().length() > 255 ? c.text().substring(0, 255) : c.text();
             add(out, "-m", "comment", "--comment", saveString(text));
         }
+        else if (m instanceof Match.Constant c)
+        {
+            add(out, "-m", c.module());
+            out.addAll(c.args());
+        }
         else if (m instanceof Match.Nfacct n)
         {
             add(out, "-m", "nfacct", "--nfacct-name", n.name());

@@ -593,6 +593,12 @@ public final class IptablesSaveParser
                 args.addAll(tokens.subList(i, i + 2));
                 return i + 2;
             }
+            case "physdev":
+                return constantModule(module, tokens, i, matches, args, java.util.Set.of("--physdev-is-in",
+                    "--physdev-is-out", "--physdev-is-bridged"), java.util.Set.of("--physdev-in", "--physdev-out"));
+            case "ipvs":
+                return constantModule(module, tokens, i, matches, args, java.util.Set.of("--ipvs"),
+                    java.util.Set.of("--vproto", "--vaddr", "--vport", "--vportctl", "--vdir", "--vmethod"));
             case "statistic":
                 return statistic(tokens, i, matches, args);
             case "recent":
@@ -656,6 +662,56 @@ public final class IptablesSaveParser
     private static boolean isPortOption(final String opt)
     {
         return opt.equals("--sport") || opt.equals("--source-port") || opt.equals("--dport") || opt.equals("--destination-port");
+    }
+
+    /** A module that never matches what dpbench models (see {@link Match.Constant}): true only if all options are negated. */
+    private int constantModule(final String module, final List<String> tokens, final int from, final List<Match> matches,
+        final List<String> args, final java.util.Set<String> flags, final java.util.Set<String> valued)
+        throws RuleParseException
+    {
+        int i = from;
+        boolean allNegated = true;
+        final List<String> own = new ArrayList<>();
+        while (i < tokens.size())
+        {
+            int j = i;
+            boolean inv = false;
+            if ("!".equals(tokens.get(j)) && j + 1 < tokens.size()
+                && (flags.contains(tokens.get(j + 1)) || valued.contains(tokens.get(j + 1))))
+            {
+                inv = true;
+                j++;
+            }
+            final String opt = tokens.get(j);
+            final int consumed;
+            if (flags.contains(opt))
+            {
+                consumed = 1;
+            }
+            else if (valued.contains(opt))
+            {
+                value(tokens, j);
+                consumed = 2;
+            }
+            else
+            {
+                if (opt.startsWith("--"))
+                {
+                    throw error("-m " + module + ": unsupported option '" + opt + "'");
+                }
+                break;
+            }
+            allNegated &= inv;
+            own.addAll(tokens.subList(i, j + consumed));
+            i = j + consumed;
+        }
+        if (own.isEmpty())
+        {
+            throw error("-m " + module + " needs an option");
+        }
+        matches.add(new Match.Constant(module, own, allNegated));
+        args.addAll(own);
+        return i;
     }
 
     private int statistic(final List<String> tokens, final int from, final List<Match> matches, final List<String> args)

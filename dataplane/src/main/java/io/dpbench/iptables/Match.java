@@ -58,6 +58,15 @@ public sealed interface Match
     {
     }
 
+    /**
+     * A module whose condition never holds for the traffic dpbench models, so the rule matches only if every one of
+     * its options is negated: {@code -m physdev} (no packet crosses a bridge port here) and {@code -m ipvs} (the
+     * iptables engine sees no IPVS connection state). {@code args} are the module's options as written.
+     */
+    record Constant(String module, List<String> args, boolean result) implements Match
+    {
+    }
+
     /** -m nfacct --nfacct-name NAME: accounting only, matches every packet. */
     record Nfacct(String name) implements Match
     {

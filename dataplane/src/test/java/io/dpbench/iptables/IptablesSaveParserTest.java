@@ -95,8 +95,10 @@ class IptablesSaveParserTest
     @Test
     void unknownThingsAreErrorsWithTheLineNumber()
     {
-        assertError("*nat\n:X - [0:0]\n-A X -m physdev --physdev-in eth0 -j ACCEPT\nCOMMIT\n",
-            "f:3: unsupported match module '-m physdev'");
+        assertError("*nat\n:X - [0:0]\n-A X -m string --algo bm --string x -j ACCEPT\nCOMMIT\n",
+            "f:3: unsupported match module '-m string'");
+        assertError("*nat\n:X - [0:0]\n-A X -m physdev --physdev-mystery -j ACCEPT\nCOMMIT\n",
+            "f:3: -m physdev: unsupported option '--physdev-mystery'");
         assertError("*nat\n:X - [0:0]\n-A X -p tcp -m tcp --tcp-flags SYN SYN -j ACCEPT\nCOMMIT\n",
             "f:3: -m tcp: unsupported option '--tcp-flags'");
         assertError("*nat\n:X - [0:0]\n\n-A X --frobnicate -j ACCEPT\nCOMMIT\n", "f:4: unknown option '--frobnicate'");
@@ -110,6 +112,22 @@ class IptablesSaveParserTest
             "f:3: -m statistic --probability 1.5 outside 0..1");
         assertError("*nat\n:X - [0:0]\n-A X -s 10.0.0.300/32 -j ACCEPT\nCOMMIT\n", "f:3: -s: not an IPv4 address");
         assertError("*nat\n:X - [0:0]\n-A X -j LOG --log-prefix x\nCOMMIT\n", "f:3: -j LOG: unexpected '--log-prefix'");
+    }
+
+    @Test
+    void physdevAndIpvsMatchesHoldOnlyWhenNegatedForModelledTraffic() throws Exception
+    {
+        final String rules = "*filter\n:INPUT ACCEPT [0:0]\n"
+            + "-A INPUT -m physdev --physdev-is-in -j DROP\n"
+            + "-A INPUT -m ipvs --vaddr 10.96.0.1 --vproto tcp --vport 80 -j DROP\n"
+            + "-A INPUT -m physdev ! --physdev-is-in -m ipvs ! --ipvs -j REJECT\nCOMMIT\n";
+        final RuleSet set = IptablesSaveParser.parse(rules, "f");
+        assertThat(IptablesSaveFormat.rule(set.table("filter").chain("INPUT").rules().get(2)))
+            .isEqualTo("-m physdev ! --physdev-is-in -m ipvs ! --ipvs -j REJECT --reject-with icmp-port-unreachable");
+        final CompiledRules compiled = ChainEngine.compile(set, "f", java.util.List.of("192.168.0.10"), IpSets.EMPTY);
+        final FlowContext ctx = new FlowContext().reset(6, io.dpbench.packet.Ipv4Address.parse("10.0.0.1"), 1000,
+            io.dpbench.packet.Ipv4Address.parse("192.168.0.10"), 80);
+        assertThat(new Classifier(compiled, 1, 0).classifyNewFlow(ctx)).isEqualTo(Verdicts.REJECT);
     }
 
     @Test

@@ -48,6 +48,14 @@ public final class RenderVerb implements Verb
         description = "save (what iptables-save shows, default) or restore (kube-proxy's restore input)")
     String format;
 
+    @Option(names = "--ipset", paramLabel = "FILE", description = "ipvs mode: also write kube-proxy's ipsets, as "
+        + "'ipset save' prints them, to FILE")
+    java.nio.file.Path ipsetFile;
+
+    @Option(names = "--iptables", paramLabel = "FILE", description = "ipvs mode: also write the iptables-restore text "
+        + "kube-proxy's IPVS proxier writes (nat and filter) to FILE")
+    java.nio.file.Path iptablesFile;
+
     @Option(names = "--nfacct", description = "render kube-proxy's nfacct counter rules (when it could create them; "
         + "loading them needs the kernel's nfnetlink_acct and the named counters)")
     boolean nfacct;
@@ -84,6 +92,10 @@ public final class RenderVerb implements Verb
         {
             throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode render knows (iptables, ipvs)");
         }
+        if (!"ipvs".equals(mode) && (ipsetFile != null || iptablesFile != null))
+        {
+            throw new ParameterException(spec.commandLine(), "--ipset and --iptables are for --mode ipvs");
+        }
         if ("ipvs".equals(mode))
         {
             final io.dpbench.ipvs.SchedulerFlags flags = ipvsFlags(spec, schedFlags);
@@ -96,7 +108,21 @@ public final class RenderVerb implements Verb
             {
                 throw new ParameterException(spec.commandLine(), "--scheduler: " + ex.getMessage());
             }
-            proxier.syncAll(cluster.load(spec.commandLine().getErr()));
+            final ClusterModel model = cluster.load(spec.commandLine().getErr());
+            proxier.syncAll(model);
+            if (ipsetFile != null || iptablesFile != null)
+            {
+                final io.dpbench.ipvs.render.IpvsIptablesRenderer.Rendered extra = io.dpbench.ipvs.render.IpvsIptablesRenderer
+                    .render(model, node.toNodeConfig(), io.dpbench.ipvs.render.IpvsIptablesRenderer.Options.production());
+                if (ipsetFile != null)
+                {
+                    java.nio.file.Files.writeString(ipsetFile, extra.ipsetSave());
+                }
+                if (iptablesFile != null)
+                {
+                    java.nio.file.Files.writeString(iptablesFile, extra.iptablesRestore());
+                }
+            }
             spec.commandLine().getOut().print(io.dpbench.ipvs.IpvsadmFormat.render(proxier.table(), flags));
             spec.commandLine().getOut().flush();
             return 0;

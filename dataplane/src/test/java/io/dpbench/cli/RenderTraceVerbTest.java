@@ -102,6 +102,13 @@ class RenderTraceVerbTest
         assertThat(run("trace", "--mode", "ipvs", "--rules", file.toString(), "--proto", "udp", "--from", "10.244.7.7",
             "--to", "10.96.0.1:80")).isZero();
         assertThat(out.toString()).contains("no virtual service", "verdict: ACCEPT; destinations: 10.96.0.1:80");
+        final Path ipset = dir.resolve("ipset.save");
+        final Path iptables = dir.resolve("ipvs.iptables");
+        assertThat(run("render", "--mode", "ipvs", "--services", "2", "--endpoints", "3", "--ipset", ipset.toString(),
+            "--iptables", iptables.toString())).isZero();
+        assertThat(out.toString()).isEqualTo(save.replace(" -s wrr", " -s rr"));
+        assertThat(Files.readString(ipset)).contains("create KUBE-CLUSTER-IP hash:ip,port").contains("add KUBE-CLUSTER-IP 10.96.0.1,tcp:80");
+        assertThat(Files.readString(iptables)).contains("-m set --match-set KUBE-CLUSTER-IP dst,dst");
         assertThat(run("render", "--mode", "ipvs", "--services", "2", "--scheduler", "fastest")).isEqualTo(2);
         assertThat(err.toString()).contains("--scheduler: ");
     }

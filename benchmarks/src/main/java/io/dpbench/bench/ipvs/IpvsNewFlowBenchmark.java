@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * IPVS mode: the cost of a new flow's decision (virtual-service hash lookup + the scheduler's pick) for N ClusterIP
  * Services with E = 4 real servers, the same clusters and flow pool as {@code IptablesNewFlowBenchmark}, per
- * scheduler. Reported per flow; allocation-free.
+ * scheduler, one flow at a time ({@code classifyNewFlow}) and as batches whose lookups go first
+ * ({@code classifyNewFlowBatch}). Reported per flow; allocation-free.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,6 +49,7 @@ public class IpvsNewFlowBenchmark
 
     private IpvsClassifier classifier;
     private final IpvsFlow flow = new IpvsFlow();
+    private final IpvsFlow[] batch = new IpvsFlow[BATCH];
     private final int[] source = new int[POOL];
     private final int[] sourcePort = new int[POOL];
     private final int[] destination = new int[POOL];
@@ -59,6 +61,10 @@ public class IpvsNewFlowBenchmark
         final IpvsProxier proxier = new IpvsProxier(NodeConfig.defaults(), scheduler, SchedulerFlags.NONE)
             .syncAll(SyntheticCluster.generate(services, 4, 1, SyntheticCluster.Mix.CLUSTER_IP));
         classifier = new IpvsClassifier(proxier);
+        for (int i = 0; i < BATCH; i++)
+        {
+            batch[i] = new IpvsFlow();
+        }
         final SplittableRandom random = new SplittableRandom(7);
         final int podBase = Ipv4Address.parse("10.244.0.0");
         final int serviceBase = Ipv4Address.parse("10.96.0.1");
@@ -93,5 +99,31 @@ public class IpvsNewFlowBenchmark
             throw new IllegalStateException("a flow was not load-balanced");
         }
         return dnat;
+    }
+
+    /** The same flows through {@link IpvsClassifier#classifyBatch}: lookups of the whole batch first. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long classifyNewFlowBatch()
+    {
+        final IpvsFlow[] flows = batch;
+        final int start = cursor;
+        for (int i = 0; i < BATCH; i++)
+        {
+            final int k = (start + i) & (POOL - 1);
+            flows[i].reset(6, source[k], sourcePort[k], destination[k], 80);
+        }
+        final long touched = classifier.classifyBatch(flows, BATCH);
+        cursor = (start + BATCH) & (POOL - 1);
+        int dnat = 0;
+        for (int i = 0; i < BATCH; i++)
+        {
+            dnat += flows[i].verdict == IpvsFlow.DNAT ? 1 : 0;
+        }
+        if (dnat != BATCH)
+        {
+            throw new IllegalStateException("a flow was not load-balanced");
+        }
+        return touched + dnat;
     }
 }

@@ -1,0 +1,88 @@
+package io.dpbench.ipvs;
+
+import io.dpbench.ipvs.sched.Schedulers;
+import io.dpbench.model.NodeConfig;
+import io.dpbench.model.SyntheticCluster;
+import io.dpbench.packet.Ipv4Address;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class VirtualServiceTableTest
+{
+    @Test
+    void behavesLikeAMapUnderRandomPutsAndRemoves()
+    {
+        final VirtualServiceTable table = new VirtualServiceTable();
+        final Map<Long, VirtualService> model = new HashMap<>();
+        final SplittableRandom random = new SplittableRandom(11);
+        for (int step = 0; step < 200_000; step++)
+        {
+            // a small key space so that probe runs collide and deletions shift entries back
+            final int protocol = random.nextBoolean() ? 6 : 17;
+            final int address = Ipv4Address.parse("10.96.0.0") + random.nextInt(3000);
+            final int port = 80 + random.nextInt(2);
+            final long key = VirtualService.key(protocol, address, port);
+            if (random.nextInt(3) == 0)
+            {
+                assertThat(table.remove(protocol, address, port)).isSameAs(model.remove(key));
+            }
+            else
+            {
+                final VirtualService vs = new VirtualService(protocol, address, port, Schedulers.create("rr", SchedulerFlags.NONE), 0);
+                assertThat(table.put(vs)).isSameAs(model.put(key, vs));
+            }
+            if (step % 1000 == 0)
+            {
+                assertThat(table.size()).isEqualTo(model.size());
+                for (final Map.Entry<Long, VirtualService> e : model.entrySet())
+                {
+                    final VirtualService v = e.getValue();
+                    assertThat(table.find(v.protocol(), v.address(), v.port())).isSameAs(v);
+                }
+            }
+        }
+        assertThat(table.all()).hasSize(model.size());
+    }
+
+    @Test
+    void batchClassificationEqualsOneByOne()
+    {
+        final IpvsProxier a = new IpvsProxier(NodeConfig.defaults(), "wrr", SchedulerFlags.NONE)
+            .syncAll(SyntheticCluster.generate(2000, 3, 2, SyntheticCluster.Mix.REALISTIC));
+        final IpvsProxier b = new IpvsProxier(NodeConfig.defaults(), "wrr", SchedulerFlags.NONE)
+            .syncAll(SyntheticCluster.generate(2000, 3, 2, SyntheticCluster.Mix.REALISTIC));
+        final IpvsClassifier single = new IpvsClassifier(a);
+        final IpvsClassifier batch = new IpvsClassifier(b);
+        final SplittableRandom random = new SplittableRandom(3);
+        final IpvsFlow[] flows = new IpvsFlow[64];
+        for (int i = 0; i < flows.length; i++)
+        {
+            flows[i] = new IpvsFlow();
+        }
+        final IpvsFlow one = new IpvsFlow();
+        for (int round = 0; round < 200; round++)
+        {
+            for (final IpvsFlow f : flows)
+            {
+                f.reset(random.nextBoolean() ? 6 : 17, Ipv4Address.parse("10.244.0.0") + random.nextInt(5000),
+                    30000 + random.nextInt(30000), Ipv4Address.parse("10.96.0.1") + random.nextInt(2100),
+                    random.nextInt(4) == 0 ? 53 : 80);
+            }
+            batch.classifyBatch(flows, flows.length);
+            for (final IpvsFlow f : flows)
+            {
+                one.reset(f.protocol, f.sourceAddress, f.sourcePort, f.destinationAddress, f.destinationPort);
+                single.classifyNewFlow(one);
+                assertThat(f.verdict).isEqualTo(one.verdict);
+                assertThat(f.masquerade).isEqualTo(one.masquerade);
+                assertThat(f.server == null ? null : IpvsTracer.hostPort(f.server))
+                    .isEqualTo(one.server == null ? null : IpvsTracer.hostPort(one.server));
+            }
+        }
+    }
+}

@@ -18,6 +18,10 @@ import java.util.Set;
  * {@link RuleParseException} with the line number, never silently ignored. Lenient where kube-proxy's own
  * iptables-save parser is (pkg/util/iptables/testing/parse.go): a comment may run over several unquoted words, and
  * a rule may have no {@code -j}.
+ * <p>
+ * A table that appears twice is merged into one, as {@code iptables-restore --noflush} applies the second block: a
+ * user chain declared again is flushed and refilled, other chains are kept (plain iptables-restore would flush the
+ * whole table at each block). This is how a kube-proxy partial sync lands on the loaded rules.
  */
 public final class IptablesSaveParser
 {
@@ -124,6 +128,11 @@ public final class IptablesSaveParser
         if (parts.length > 2 && !parts[2].matches("\\[\\d+:\\d+]"))
         {
             throw error("chain " + parts[0] + ": malformed counters '" + parts[2] + "'");
+        }
+        final RuleSet.Chain existing = table.chain(parts[0]);
+        if (existing != null && !existing.builtIn())
+        {
+            existing.rules().clear(); // iptables-restore --noflush: declaring a user chain again flushes it
         }
         table.declare(parts[0], "-".equals(policy) ? null : policy);
     }

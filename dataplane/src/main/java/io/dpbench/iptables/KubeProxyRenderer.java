@@ -63,6 +63,11 @@ public final class KubeProxyRenderer
     private final StringBuilder filterRules = new StringBuilder();
     private final StringBuilder natChains = new StringBuilder();
     private final StringBuilder natRules = new StringBuilder();
+    /** Where steps 7-12 (a Service's own chains) go: the nat buffers, or a discard buffer in a partial sync. */
+    private StringBuilder serviceChains;
+    private StringBuilder serviceRules;
+    private final StringBuilder discard = new StringBuilder();
+    private java.util.Set<String> changed;
     private final Map<Integer, String> probabilities = new HashMap<>();
     private boolean largeClusterMode;
 
@@ -72,10 +77,23 @@ public final class KubeProxyRenderer
         this.options = options;
     }
 
-    /** The restore text kube-proxy would write for this cluster on this node. */
+    /** The restore text kube-proxy would write for this cluster on this node in a full sync. */
     public static String render(final ClusterModel cluster, final NodeConfig node, final Options options)
     {
         return new KubeProxyRenderer(node, options).renderAll(cluster);
+    }
+
+    /**
+     * The restore text of a partial sync (kube-proxy >= 1.27, MinimizeIPTablesRestore): the top-level chains
+     * (KUBE-SERVICES, KUBE-NODEPORTS, filter) in full, but the KUBE-EXT/FW/SVC/SVL/SEP chains only of the Services
+     * named in {@code changedServices} ("namespace/name"); the other Services' chains stay as loaded.
+     */
+    public static String renderPartial(final ClusterModel cluster, final NodeConfig node, final Options options,
+        final java.util.Set<String> changedServices)
+    {
+        final KubeProxyRenderer renderer = new KubeProxyRenderer(node, options);
+        renderer.changed = changedServices;
+        return renderer.renderAll(cluster);
     }
 
     /** kube-proxy's computeProbability: Go's %0.10f of 1/n (exact binary value, half-even). */
@@ -171,6 +189,10 @@ public final class KubeProxyRenderer
     private void servicePort(final Service svc, final ServicePort port, final String name,
         final ServicePortEndpoints.Categorized eps)
     {
+        final boolean unchanged = changed != null && !changed.contains(svc.namespacedName());
+        serviceChains = unchanged ? discard : natChains;
+        serviceRules = unchanged ? discard : natRules;
+        discard.setLength(0);
         final String p = port.protocol().lowerCase();
         final String hash = ChainNames.portProtoHash(name, p);
         final String svcChain = ChainNames.SERVICE + hash;
@@ -320,47 +342,47 @@ public final class KubeProxyRenderer
                 + " " + proto + " -d " + cip + " --dport " + port.port();
             if (node.masqueradeAll())
             {
-                line(natRules, masqueradeRule + " -j KUBE-MARK-MASQ");
+                line(serviceRules, masqueradeRule + " -j KUBE-MARK-MASQ");
             }
             else
             {
-                line(natRules, masqueradeRule + " ! -s " + node.clusterCIDR() + " -j KUBE-MARK-MASQ");
+                line(serviceRules, masqueradeRule + " ! -s " + node.clusterCIDR() + " -j KUBE-MARK-MASQ");
             }
         }
         // 8. KUBE-EXT
         if (usesExternalTrafficChain)
         {
-            chainLine(natChains, extChain);
+            chainLine(serviceChains, extChain);
             if (!externalPolicyLocal)
             {
-                line(natRules, "-A " + extChain + " -m comment --comment "
+                line(serviceRules, "-A " + extChain + " -m comment --comment "
                     + q("masquerade traffic for " + name + " external destinations") + " -j KUBE-MARK-MASQ");
             }
             else
             {
-                line(natRules, "-A " + extChain + " -m comment --comment "
+                line(serviceRules, "-A " + extChain + " -m comment --comment "
                     + q("pod traffic for " + name + " external destinations") + " -s " + node.clusterCIDR() + " -j " + svcChain);
-                line(natRules, "-A " + extChain + " -m comment --comment "
+                line(serviceRules, "-A " + extChain + " -m comment --comment "
                     + q("masquerade LOCAL traffic for " + name + " external destinations")
                     + " -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ");
-                line(natRules, "-A " + extChain + " -m comment --comment "
+                line(serviceRules, "-A " + extChain + " -m comment --comment "
                     + q("route LOCAL traffic for " + name + " external destinations")
                     + " -m addrtype --src-type LOCAL -j " + svcChain);
             }
             if (hasExternalEndpoints)
             {
-                line(natRules, "-A " + extChain + " -j " + externalPolicyChain);
+                line(serviceRules, "-A " + extChain + " -j " + externalPolicyChain);
             }
         }
         // 9. KUBE-FW
         if (usesFWChain)
         {
-            chainLine(natChains, fwChain);
+            chainLine(serviceChains, fwChain);
             boolean allowFromNode = false;
             final int nodeIP = Ipv4Address.parse(node.primaryNodeIP());
             for (final String range : sourceRanges)
             {
-                line(natRules, "-A " + fwChain + " -m comment --comment " + q(name + " loadbalancer IP") + " -s " + range
+                line(serviceRules, "-A " + fwChain + " -m comment --comment " + q(name + " loadbalancer IP") + " -s " + range
                     + " -j " + extChain);
                 allowFromNode |= Cidr.parse(range).contains(nodeIP);
             }
@@ -368,32 +390,32 @@ public final class KubeProxyRenderer
             {
                 for (final String vip : lbVIPs)
                 {
-                    line(natRules, "-A " + fwChain + " -m comment --comment " + q(name + " loadbalancer IP") + " -s " + vip
+                    line(serviceRules, "-A " + fwChain + " -m comment --comment " + q(name + " loadbalancer IP") + " -s " + vip
                         + " -j " + extChain);
                 }
             }
-            line(natRules, "-A " + fwChain + " -m comment --comment "
+            line(serviceRules, "-A " + fwChain + " -m comment --comment "
                 + q("other traffic to " + name + " will be dropped by KUBE-PROXY-FIREWALL"));
         }
         // 10., 11. KUBE-SVC, KUBE-SVL
         if (usesClusterPolicyChain)
         {
-            chainLine(natChains, svcChain);
+            chainLine(serviceChains, svcChain);
             serviceToEndpointRules(svc, name, p, svcChain, cluster);
         }
         if (usesLocalPolicyChain)
         {
-            chainLine(natChains, svlChain);
+            chainLine(serviceChains, svlChain);
             serviceToEndpointRules(svc, name, p, svlChain, local);
         }
         // 12. KUBE-SEP
         for (final ServicePortEndpoints.Info e : reachable)
         {
             final String sep = ChainNames.endpointChain(name, p, e.hostPort());
-            chainLine(natChains, sep);
+            chainLine(serviceChains, sep);
             final String prefix = "-A " + sep + comment(name);
-            line(natRules, prefix + " -s " + e.ip() + " -j KUBE-MARK-MASQ");
-            line(natRules, prefix + (svc.clientIPAffinity() ? " -m recent --name " + sep + " --set" : "") + " " + proto
+            line(serviceRules, prefix + " -s " + e.ip() + " -j KUBE-MARK-MASQ");
+            line(serviceRules, prefix + (svc.clientIPAffinity() ? " -m recent --name " + sep + " --set" : "") + " " + proto
                 + " -j DNAT --to-destination " + e.hostPort());
         }
     }
@@ -406,7 +428,7 @@ public final class KubeProxyRenderer
             for (final ServicePortEndpoints.Info e : endpoints)
             {
                 final String sep = ChainNames.endpointChain(name, protocol, e.hostPort());
-                line(natRules, "-A " + chain + comment(q(name + " -> " + e.hostPort())) + " -m recent --name " + sep
+                line(serviceRules, "-A " + chain + comment(q(name + " -> " + e.hostPort())) + " -m recent --name " + sep
                     + " --rcheck --seconds " + svc.affinityTimeoutSeconds() + " --reap -j " + sep);
             }
         }
@@ -415,7 +437,7 @@ public final class KubeProxyRenderer
         {
             final ServicePortEndpoints.Info e = endpoints.get(i);
             final String sep = ChainNames.endpointChain(name, protocol, e.hostPort());
-            line(natRules, "-A " + chain + comment(q(name + " -> " + e.hostPort()))
+            line(serviceRules, "-A " + chain + comment(q(name + " -> " + e.hostPort()))
                 + (i < n - 1 ? " -m statistic --mode random --probability " + cachedProbability(n - i) : "") + " -j " + sep);
         }
     }

@@ -37,8 +37,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code ipvsRemoveAddServer}: IPVS mode removes and re-adds one real server of one virtual service; only that
  *   service's scheduler state is rebuilt (with mh, its lookup table). Independent of N.</li>
  * </ul>
- * kube-proxy's partial iptables sync (since 1.27 it rewrites only changed Service chains, but still the whole
- * KUBE-SERVICES chain) is not measured separately here.
+ * {@code iptablesPartialSyncText} measures the text of kube-proxy's partial sync (since 1.27 it rewrites only changed
+ * Service chains, but still the whole KUBE-SERVICES chain).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,6 +55,7 @@ public class IptablesSyncBenchmark
     private ClusterModel after;
     private NodeConfig node;
     private boolean flip;
+    private java.util.Set<String> changed;
 
     @Setup(Level.Trial)
     public void setUp()
@@ -68,7 +69,21 @@ public class IptablesSyncBenchmark
         final List<Endpoint> fewer = new ArrayList<>(s.endpoints().subList(1, s.endpoints().size()));
         slices.set(middle, new EndpointSlice(s.namespace(), s.name(), s.serviceName(), fewer, s.ports()));
         after = new ClusterModel(before.services(), slices);
+        changed = java.util.Set.of(before.services().get(middle).namespacedName());
 
+    }
+
+    /**
+     * kube-proxy's partial sync (since 1.27): the restore text with every Service's KUBE-SERVICES rules but only the
+     * changed Service's chains. The text only: what iptables-restore --noflush then costs in the kernel (about 10x a
+     * flushing restore with nft, see docs/research/iptables-save-format.md) and dpbench's recompile are not included.
+     */
+    @Benchmark
+    public String iptablesPartialSyncText()
+    {
+        flip = !flip;
+        return KubeProxyRenderer.renderPartial(flip ? after : before, node, KubeProxyRenderer.Options.production(),
+            changed);
     }
 
     @Benchmark

@@ -48,6 +48,11 @@ public final class RenderVerb implements Verb
         description = "save (what iptables-save shows, default) or restore (kube-proxy's restore input)")
     String format;
 
+    @Option(names = "--mh-table-size", paramLabel = "M", defaultValue = "4093", description = {
+        "ipvs mode, scheduler mh: lookup table size: 4093 (the kernel's default), another kernel prime (251 ... 131071)",
+        "or 65537 (the Maglev paper's; not a kernel size) (default: ${DEFAULT-VALUE})"})
+    int mhTableSize;
+
     @Option(names = "--ipset", paramLabel = "FILE", description = "ipvs mode: also write kube-proxy's ipsets, as "
         + "'ipset save' prints them, to FILE")
     java.nio.file.Path ipsetFile;
@@ -102,7 +107,7 @@ public final class RenderVerb implements Verb
             final io.dpbench.ipvs.IpvsProxier proxier;
             try
             {
-                proxier = new io.dpbench.ipvs.IpvsProxier(node.toNodeConfig(), scheduler, flags);
+                proxier = new io.dpbench.ipvs.IpvsProxier(node.toNodeConfig(), scheduler, flags).mhTableSize(mhTableSize);
             }
             catch (final IllegalArgumentException ex)
             {

@@ -30,6 +30,7 @@ public final class IpvsProxier
     private final SchedulerFlags flags;
     private final VirtualServiceTable table;
     private final Long2ObjectHashMap<int[]> sourceRanges = new Long2ObjectHashMap<>();
+    private int mhTableSize = io.dpbench.ipvs.sched.MaglevScheduler.DEFAULT_TABLE_SIZE;
     private final int clusterNetwork;
     private final int clusterMask;
 
@@ -50,6 +51,14 @@ public final class IpvsProxier
         final Cidr cidr = Cidr.parse(node.clusterCIDR());
         clusterNetwork = cidr.network();
         clusterMask = cidr.mask();
+    }
+
+    /** mh's lookup table size for the services created from now on (a kernel prime, or 65537). */
+    public IpvsProxier mhTableSize(final int size)
+    {
+        io.dpbench.ipvs.sched.Schedulers.create("mh", flags, size); // validate now
+        this.mhTableSize = size;
+        return this;
     }
 
     public VirtualServiceTable table()
@@ -160,7 +169,7 @@ public final class IpvsProxier
         final int kind, final List<ServicePortEndpoints.Info> servers)
     {
         final VirtualService vs = new VirtualService(protocol, Ipv4Address.parse(address), port,
-            io.dpbench.ipvs.sched.Schedulers.create(schedulerName, flags), persistence).kind(kind);
+            io.dpbench.ipvs.sched.Schedulers.create(schedulerName, flags, mhTableSize), persistence).kind(kind);
         for (final ServicePortEndpoints.Info e : servers)
         {
             vs.addDestination(new RealServer(Ipv4Address.parse(e.ip()), e.port(), 1));

@@ -109,6 +109,11 @@ class RenderTraceVerbTest
         assertThat(out.toString()).isEqualTo(save.replace(" -s wrr", " -s rr"));
         assertThat(Files.readString(ipset)).contains("create KUBE-CLUSTER-IP hash:ip,port").contains("add KUBE-CLUSTER-IP 10.96.0.1,tcp:80");
         assertThat(Files.readString(iptables)).contains("-m set --match-set KUBE-CLUSTER-IP dst,dst");
+        assertThat(run("render", "--mode", "ipvs", "--services", "2", "--scheduler", "mh", "--mh-table-size", "65537",
+            "--sched-flags", "mh-fallback,mh-port")).isZero();
+        assertThat(out.toString()).contains("-s mh -b mh-fallback,mh-port");
+        assertThat(run("render", "--mode", "ipvs", "--services", "2", "--scheduler", "mh", "--mh-table-size", "4096")).isEqualTo(2);
+        assertThat(err.toString()).contains("mh table size 4096 is not one of the kernel's primes");
         assertThat(run("render", "--mode", "ipvs", "--services", "2", "--scheduler", "fastest")).isEqualTo(2);
         assertThat(err.toString()).contains("--scheduler: ");
     }

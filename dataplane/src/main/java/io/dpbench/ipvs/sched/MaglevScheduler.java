@@ -46,6 +46,12 @@ public final class MaglevScheduler implements Scheduler
     /** The default table size, CONFIG_IP_VS_MH_TAB_INDEX = 12. */
     public static final int DEFAULT_TABLE_SIZE = 4093;
 
+    /**
+     * The Maglev paper's table size. Not a kernel size (its primes[] skip it); offered by option for comparison with
+     * the paper, with the weight shift of the kernel's nearest size, 65521.
+     */
+    public static final int MAGLEV_PAPER_TABLE_SIZE = 65537;
+
     /** ip_vs_mh.c primes[], indexed by CONFIG_IP_VS_MH_TAB_INDEX - 8. */
     static final int[] PRIMES = {251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071};
 
@@ -72,16 +78,18 @@ public final class MaglevScheduler implements Scheduler
     /** {@code tableSize} must be one of the kernel's primes (see {@link Schedulers#mhTableSize}). */
     public MaglevScheduler(final SchedulerFlags flags, final int tableSize)
     {
-        final int index = Arrays.binarySearch(PRIMES, tableSize);
+        final int index = tableSize == MAGLEV_PAPER_TABLE_SIZE ? PRIMES.length - 2 : Arrays.binarySearch(PRIMES, tableSize);
         if (index < 0)
         {
             throw new IllegalArgumentException("mh table size " + tableSize + " is not one of the kernel's primes " +
-                Arrays.toString(PRIMES));
+                Arrays.toString(PRIMES) + " or the Maglev paper's " + MAGLEV_PAPER_TABLE_SIZE);
         }
         this.fallback = flags.fallback();
         this.port = flags.port();
         this.size = tableSize;
-        this.tabBits = (index + 8) / 2; // IP_VS_MH_TAB_BITS = CONFIG_IP_VS_MH_TAB_INDEX / 2
+        // IP_VS_MH_TAB_BITS = CONFIG_IP_VS_MH_TAB_INDEX / 2; for 65537, which no kernel build has, dpbench uses the
+        // bits of its neighbour 65521 (index 16)
+        this.tabBits = (index + 8) / 2;
         this.lookup = new int[tableSize];
         Arrays.fill(lookup, -1);
     }

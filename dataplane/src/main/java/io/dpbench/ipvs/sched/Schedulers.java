@@ -45,6 +45,13 @@ public final class Schedulers
      * The mh table size the kernel builds for {@code CONFIG_IP_VS_MH_TAB_INDEX} (8 to 17, default 12):
      * {@code primes[index - 8]} of ip_vs_mh.c.
      */
+    /** As {@link #create(String, SchedulerFlags)}, with mh's table size (a kernel prime or 65537). */
+    public static Scheduler create(final String name, final SchedulerFlags flags, final int mhTableSize)
+    {
+        return "mh".equals(name) ? new MaglevScheduler(flags == null ? SchedulerFlags.NONE : flags, mhTableSize)
+            : create(name, flags);
+    }
+
     public static int mhTableSize(final int configTabIndex)
     {
         if (configTabIndex < 8 || configTabIndex > 17)

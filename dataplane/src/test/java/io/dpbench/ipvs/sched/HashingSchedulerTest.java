@@ -388,8 +388,13 @@ class HashingSchedulerTest
             assertThat(Arrays.stream(slotCounts(mh, 3)).sum()).isEqualTo(primes[index - 8]);
         }
         assertThat(new MaglevScheduler(SchedulerFlags.NONE).tableSize()).isEqualTo(4093);
-        assertThatThrownBy(() -> new MaglevScheduler(SchedulerFlags.NONE, 65537))
-            .isInstanceOf(IllegalArgumentException.class);
+        // the Maglev paper's 65537 is offered by option (not a kernel size): a full table, weights respected
+        final MaglevScheduler paper = new MaglevScheduler(SchedulerFlags.NONE, 65537);
+        final RealServer[] weighted = servers(2, 1);
+        paper.update(weighted, 2);
+        final int[] counts = slotCounts(paper, 2);
+        assertThat(counts[0] + counts[1]).isEqualTo(65537);
+        assertThat((double)counts[0] / counts[1]).isBetween(1.95, 2.05);
         assertThatThrownBy(() -> new MaglevScheduler(SchedulerFlags.NONE, 4096))
             .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Schedulers.mhTableSize(18)).isInstanceOf(IllegalArgumentException.class);

@@ -108,6 +108,20 @@ public final class VirtualServiceTable
         return null;
     }
 
+    /** Slots a lookup of this key reads (1 = found or absent at its home slot); for tests and reports. */
+    public int probes(final int protocol, final int address, final int port)
+    {
+        final long key = VirtualService.key(protocol, address, port);
+        int i = slot(key, mask);
+        int probes = 1;
+        while (keys[i] != 0 && keys[i] != key)
+        {
+            i = (i + 1) & mask;
+            probes++;
+        }
+        return probes;
+    }
+
     /**
      * Look up {@code n} packed keys into {@code out}. {@code slots} is caller-provided scratch of at least n ints.
      * Returns a value that depends on every slot read, so that the first pass is not optimised away.

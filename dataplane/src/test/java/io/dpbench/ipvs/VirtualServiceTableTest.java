@@ -49,6 +49,30 @@ class VirtualServiceTableTest
         assertThat(table.all()).hasSize(model.size());
     }
 
+    /** IPVS's O(1), counted rather than timed: slots read per lookup do not grow with the number of Services. */
+    @Test
+    void lookupWorkDoesNotGrowWithServices()
+    {
+        double at10 = 0;
+        for (final int n : new int[]{10, 1000, 10_000, 50_000})
+        {
+            final IpvsProxier proxier = new IpvsProxier(NodeConfig.defaults(), "rr", SchedulerFlags.NONE)
+                .syncAll(SyntheticCluster.generate(n, 1, 1, SyntheticCluster.Mix.CLUSTER_IP));
+            long probes = 0;
+            for (int i = 0; i < n; i++)
+            {
+                probes += proxier.table().probes(6, Ipv4Address.parse("10.96.0.1") + i, 80);
+            }
+            final double mean = (double)probes / n;
+            assertThat(mean).as("mean slots read per lookup at N=%d", n).isLessThan(1.6);
+            if (n == 10)
+            {
+                at10 = mean;
+            }
+            assertThat(mean).isLessThanOrEqualTo(Math.max(at10, 1.0) + 0.6);
+        }
+    }
+
     @Test
     void batchClassificationEqualsOneByOne()
     {

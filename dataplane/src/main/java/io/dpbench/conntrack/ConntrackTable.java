@@ -1,0 +1,260 @@
+package io.dpbench.conntrack;
+
+import net.openhft.chronicle.hash.Data;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapAbsentEntry;
+import net.openhft.chronicle.map.MapEntry;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+
+/**
+ * The connection-tracking table in Chronicle Map: off-heap (or in a file, surviving a {@code kill -9}), fixed-size
+ * 16-byte keys (a packed tuple) and {@value ConntrackRecord#LENGTH}-byte values, read and written through reused
+ * arrays and Chronicle's query contexts, so no entry is serialized into new objects.
+ * <p>
+ * Each connection is stored under its original tuple; its reply tuple (the reverse direction, with the NAT binding
+ * applied: a DNATed connection's reply comes from the backend) maps to a small index record naming the original, so a
+ * packet finds its connection from either direction, as Linux hashes both tuples of a conntrack.
+ * At most {@code maxEntries} connections (nf_conntrack_max). When full, an unassured connection among the oldest
+ * few inserted is evicted to admit the new one (the kernel's early_drop also evicts only unassured entries, from a
+ * bounded number of buckets); when none is found the new connection is refused and counted by the caller.
+ * <p>
+ * Measured here (Chronicle Map 3.25ea6, byte[] keys): a lookup through a query context allocates ~192 bytes, so
+ * the per-packet path must not come here for established flows; a per-worker cache in front (issue 5's design)
+ * keeps it allocation-free, with every state and NAT change still written through to this table.
+ * <p>
+ * One writer thread per table region is assumed by callers (workers own their flows); Chronicle Map's segment locks
+ * make concurrent access from another process (e.g. {@code conntrack list}) safe.
+ */
+public final class ConntrackTable implements AutoCloseable
+{
+    /** How many recent insertions early drop looks at. */
+    public static final int EARLY_DROP_SCAN = 8;
+    private static final int RECENT_RING = 1 << 14;
+
+    public static final int NOT_FOUND = -1;
+    public static final int ORIGINAL = 0;
+    public static final int REPLY = 1;
+
+    private final ChronicleMap<byte[], byte[]> map;
+    private final int maxEntries;
+    private final byte[] key = new byte[16];
+    private final UnsafeBuffer keyBuffer = new UnsafeBuffer(key);
+    private final ConntrackRecord scratch = new ConntrackRecord();
+    private final long[] recentAddresses = new long[RECENT_RING];
+    private final long[] recentPorts = new long[RECENT_RING];
+    private long recentHead;
+    private long recentTail;
+    private long earlyDrops;
+
+    private ConntrackTable(final ChronicleMap<byte[], byte[]> map, final int maxEntries)
+    {
+        this.map = map;
+        this.maxEntries = maxEntries;
+    }
+
+    private static net.openhft.chronicle.map.ChronicleMapBuilder<byte[], byte[]> builder(final int maxEntries)
+    {
+        return ChronicleMap.of(byte[].class, byte[].class)
+            .name("dpbench-conntrack")
+            .entries(Math.max(1024, 2L * maxEntries + 1024))
+            .constantKeySizeBySample(new byte[16])
+            .constantValueSizeBySample(new byte[ConntrackRecord.LENGTH]);
+    }
+
+    /** An in-memory table of at most {@code maxEntries} connections. */
+    public static ConntrackTable inMemory(final int maxEntries)
+    {
+        return new ConntrackTable(builder(maxEntries).create(), maxEntries);
+    }
+
+    /** A table persisted in {@code file} (created, or reopened with its entries). */
+    public static ConntrackTable persisted(final Path file, final int maxEntries) throws IOException
+    {
+        return new ConntrackTable(builder(maxEntries).createOrRecoverPersistedTo(file.toFile()), maxEntries);
+    }
+
+    private byte[] key(final long addresses, final long portsAndProtocol)
+    {
+        keyBuffer.putLong(0, addresses, ByteOrder.LITTLE_ENDIAN);
+        keyBuffer.putLong(8, portsAndProtocol, ByteOrder.LITTLE_ENDIAN);
+        return key;
+    }
+
+    /**
+     * Find the connection a packet with this tuple belongs to; fills {@code out} with the connection's record and
+     * returns {@link #ORIGINAL} or {@link #REPLY} (the packet's direction), or {@link #NOT_FOUND}.
+     */
+    public int lookup(final long addresses, final long portsAndProtocol, final ConntrackRecord out)
+    {
+        if (!read(key(addresses, portsAndProtocol), out))
+        {
+            return NOT_FOUND;
+        }
+        if (out.kind() == ConntrackRecord.KIND_ENTRY)
+        {
+            return ORIGINAL;
+        }
+        if (!read(key(out.originalAddresses(), out.originalPorts()), out))
+        {
+            return NOT_FOUND; // a dangling index (its connection was removed concurrently)
+        }
+        return REPLY;
+    }
+
+    /** Copy the value under {@code k} into {@code out} through a query context (no deserialization objects). */
+    private boolean read(final byte[] k, final ConntrackRecord out)
+    {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(k))
+        {
+            c.readLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry == null)
+            {
+                return false;
+            }
+            final Data<byte[]> value = entry.value();
+            value.bytes().read(value.offset(), out.bytes(), 0, ConntrackRecord.LENGTH);
+            return true;
+        }
+    }
+
+    /**
+     * Insert a new connection (its original and reply tuples filled in). Returns false when the table is full and
+     * no unassured connection could be evicted, or when either tuple is already taken (a clash the caller resolves,
+     * e.g. by another NAT source port).
+     */
+    public boolean insert(final ConntrackRecord record)
+    {
+        if (primaryCount() >= maxEntries && !earlyDrop())
+        {
+            return false;
+        }
+        record.kind(ConntrackRecord.KIND_ENTRY);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.replyAddresses(), record.replyPorts())))
+        {
+            c.writeLock().lock();
+            if (c.entry() != null)
+            {
+                return false; // the reply tuple is taken: a NAT clash
+            }
+        }
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
+        {
+            c.writeLock().lock();
+            final MapAbsentEntry<byte[], byte[]> absent = c.absentEntry();
+            if (absent == null)
+            {
+                return false;
+            }
+            absent.doInsert(c.wrapValueAsData(record.bytes()));
+        }
+        scratch.clear().original(record.originalAddresses(), record.originalPorts()).kind(ConntrackRecord.KIND_REPLY_INDEX);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.replyAddresses(), record.replyPorts())))
+        {
+            c.writeLock().lock();
+            final MapAbsentEntry<byte[], byte[]> absent = c.absentEntry();
+            if (absent != null)
+            {
+                absent.doInsert(c.wrapValueAsData(scratch.bytes()));
+            }
+        }
+        remember(record.originalAddresses(), record.originalPorts());
+        return true;
+    }
+
+    /** Write a connection's record back (state, status, expiry, counters): every change goes to the map at once. */
+    public void update(final ConntrackRecord record)
+    {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
+        {
+            c.writeLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            final Data<byte[]> value = c.wrapValueAsData(record.bytes());
+            if (entry != null)
+            {
+                entry.doReplaceValue(value);
+            }
+        }
+    }
+
+    /** Remove a connection (both of its tuples). */
+    public boolean remove(final ConntrackRecord record)
+    {
+        boolean removed = false;
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
+        {
+            c.writeLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry != null)
+            {
+                entry.doRemove();
+                removed = true;
+            }
+        }
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.replyAddresses(), record.replyPorts())))
+        {
+            c.writeLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry != null)
+            {
+                entry.doRemove();
+            }
+        }
+        return removed;
+    }
+
+    /** Connections in the table: each has two map entries (its original tuple and its reply-tuple index). */
+    public long primaryCount()
+    {
+        return map.longSize() / 2;
+    }
+
+    public long earlyDrops()
+    {
+        return earlyDrops;
+    }
+
+    public int maxEntries()
+    {
+        return maxEntries;
+    }
+
+    private void remember(final long addresses, final long ports)
+    {
+        if (recentHead - recentTail == RECENT_RING)
+        {
+            recentTail++;
+        }
+        final int i = (int)(recentHead++ & (RECENT_RING - 1));
+        recentAddresses[i] = addresses;
+        recentPorts[i] = ports;
+    }
+
+    /** Evict one unassured connection among the oldest recent insertions; true when one was evicted. */
+    private boolean earlyDrop()
+    {
+        for (int n = 0; n < EARLY_DROP_SCAN && recentTail < recentHead; n++)
+        {
+            final int i = (int)(recentTail++ & (RECENT_RING - 1));
+            final int direction = lookup(recentAddresses[i], recentPorts[i], scratch);
+            if (direction == ORIGINAL && !scratch.assured())
+            {
+                remove(scratch);
+                earlyDrops++;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void close()
+    {
+        map.close();
+    }
+}

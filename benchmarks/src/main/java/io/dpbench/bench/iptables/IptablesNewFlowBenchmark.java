@@ -1,5 +1,6 @@
 package io.dpbench.bench.iptables;
 
+import io.dpbench.bench.ServiceFlowPool;
 import io.dpbench.iptables.ChainEngine;
 import io.dpbench.iptables.Classifier;
 import io.dpbench.iptables.CompiledRules;
@@ -27,7 +28,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,7 +48,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(1)
 public class IptablesNewFlowBenchmark
 {
-    static final int POOL = 4096;
+    static final int POOL = ServiceFlowPool.SIZE;
     static final int BATCH = 64;
     static final int ENDPOINTS = 4;
 
@@ -57,9 +57,7 @@ public class IptablesNewFlowBenchmark
 
     private Classifier classifier;
     private final FlowContext ctx = new FlowContext();
-    private final int[] source = new int[POOL];
-    private final int[] sourcePort = new int[POOL];
-    private final int[] destination = new int[POOL];
+    private ServiceFlowPool pool;
     private int cursor;
     private long rules;
     private long flows;
@@ -73,15 +71,7 @@ public class IptablesNewFlowBenchmark
         final CompiledRules compiled = ChainEngine.compile(NodeRules.assemble(restore, "bench"), "bench",
             node.nodeIPs(), IpSets.EMPTY);
         classifier = new Classifier(compiled, 42, Ipv4Address.parse(node.primaryNodeIP()));
-        final SplittableRandom random = new SplittableRandom(7);
-        final int podBase = Ipv4Address.parse("10.244.0.0");
-        final int serviceBase = Ipv4Address.parse("10.96.0.1");
-        for (int i = 0; i < POOL; i++)
-        {
-            source[i] = podBase + random.nextInt(1 << 16);
-            sourcePort[i] = 32768 + random.nextInt(28232);
-            destination[i] = serviceBase + random.nextInt(services);
-        }
+        pool = new ServiceFlowPool(services);
     }
 
     @TearDown(Level.Trial)
@@ -105,7 +95,7 @@ public class IptablesNewFlowBenchmark
         for (int i = 0; i < BATCH; i++)
         {
             final int k = (start + i) & (POOL - 1);
-            f.reset(6, source[k], sourcePort[k], destination[k], 80);
+            f.reset(6, pool.source[k], pool.sourcePort[k], pool.destination[k], 80);
             if (c.classifyNewFlow(f) == Verdicts.DNAT)
             {
                 dnat++;

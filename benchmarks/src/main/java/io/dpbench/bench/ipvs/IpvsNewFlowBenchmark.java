@@ -1,12 +1,12 @@
 package io.dpbench.bench.ipvs;
 
+import io.dpbench.bench.ServiceFlowPool;
 import io.dpbench.ipvs.IpvsClassifier;
 import io.dpbench.ipvs.IpvsFlow;
 import io.dpbench.ipvs.IpvsProxier;
 import io.dpbench.ipvs.SchedulerFlags;
 import io.dpbench.model.NodeConfig;
 import io.dpbench.model.SyntheticCluster;
-import io.dpbench.packet.Ipv4Address;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,7 +21,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(1)
 public class IpvsNewFlowBenchmark
 {
-    static final int POOL = 4096;
+    static final int POOL = ServiceFlowPool.SIZE;
     static final int BATCH = 64;
 
     @Param({"10", "100", "1000", "5000", "10000", "20000", "50000"})
@@ -50,9 +49,7 @@ public class IpvsNewFlowBenchmark
     private IpvsClassifier classifier;
     private final IpvsFlow flow = new IpvsFlow();
     private final IpvsFlow[] batch = new IpvsFlow[BATCH];
-    private final int[] source = new int[POOL];
-    private final int[] sourcePort = new int[POOL];
-    private final int[] destination = new int[POOL];
+    private ServiceFlowPool pool;
     private int cursor;
 
     @Setup(Level.Trial)
@@ -65,15 +62,7 @@ public class IpvsNewFlowBenchmark
         {
             batch[i] = new IpvsFlow();
         }
-        final SplittableRandom random = new SplittableRandom(7);
-        final int podBase = Ipv4Address.parse("10.244.0.0");
-        final int serviceBase = Ipv4Address.parse("10.96.0.1");
-        for (int i = 0; i < POOL; i++)
-        {
-            source[i] = podBase + random.nextInt(1 << 16);
-            sourcePort[i] = 32768 + random.nextInt(28232);
-            destination[i] = serviceBase + random.nextInt(services);
-        }
+        pool = new ServiceFlowPool(services);
     }
 
     @Benchmark
@@ -87,7 +76,7 @@ public class IpvsNewFlowBenchmark
         for (int i = 0; i < BATCH; i++)
         {
             final int k = (start + i) & (POOL - 1);
-            f.reset(6, source[k], sourcePort[k], destination[k], 80);
+            f.reset(6, pool.source[k], pool.sourcePort[k], pool.destination[k], 80);
             if (c.classifyNewFlow(f) == IpvsFlow.DNAT)
             {
                 dnat++;
@@ -111,7 +100,7 @@ public class IpvsNewFlowBenchmark
         for (int i = 0; i < BATCH; i++)
         {
             final int k = (start + i) & (POOL - 1);
-            flows[i].reset(6, source[k], sourcePort[k], destination[k], 80);
+            flows[i].reset(6, pool.source[k], pool.sourcePort[k], pool.destination[k], 80);
         }
         final long touched = classifier.classifyBatch(flows, BATCH);
         cursor = (start + BATCH) & (POOL - 1);

@@ -129,7 +129,7 @@ public final class TcpTrack
                     && (w & EXP_CHALLENGE_ACK) != 0)
                 {
                     // The ACK answers the SYN we let through in LAST_ACK, not our last FIN.
-                    return withVerdict(w & ~EXP_CHALLENGE_ACK, IGNORE);
+                    return seen(withVerdict(w & ~EXP_CHALLENGE_ACK, IGNORE), direction);
                 }
                 break;
             case TcpConntrack.SYN_SENT2:

@@ -37,6 +37,11 @@ public final class ConntrackTable implements AutoCloseable
     private static final int RECENT_RING = 1 << 14;
 
     public static final int NOT_FOUND = -1;
+
+    /** {@link #insert} outcomes. */
+    public static final int INSERTED = 0;
+    public static final int FULL = 1;
+    public static final int CLASH = 2;
     public static final int ORIGINAL = 0;
     public static final int REPLY = 1;
 
@@ -124,15 +129,23 @@ public final class ConntrackTable implements AutoCloseable
     }
 
     /**
-     * Insert a new connection (its original and reply tuples filled in). Returns false when the table is full and
-     * no unassured connection could be evicted, or when either tuple is already taken (a clash the caller resolves,
-     * e.g. by another NAT source port).
+     * Insert a new connection (its original and reply tuples filled in). Returns true when inserted; false when the
+     * table is full and no unassured connection could be evicted, or when either tuple is already taken.
      */
     public boolean insert(final ConntrackRecord record)
     {
+        return tryInsert(record) == INSERTED;
+    }
+
+    /**
+     * As {@link #insert}, telling why not: {@link #FULL} (nothing could be evicted) or {@link #CLASH} (a tuple is
+     * taken: the caller may pick another NAT source port, as nf_nat_get_unique_tuple does).
+     */
+    public int tryInsert(final ConntrackRecord record)
+    {
         if (primaryCount() >= maxEntries && !earlyDrop())
         {
-            return false;
+            return FULL;
         }
         record.kind(ConntrackRecord.KIND_ENTRY);
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.replyAddresses(), record.replyPorts())))
@@ -140,7 +153,7 @@ public final class ConntrackTable implements AutoCloseable
             c.writeLock().lock();
             if (c.entry() != null)
             {
-                return false; // the reply tuple is taken: a NAT clash
+                return CLASH; // the reply tuple is taken
             }
         }
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
@@ -149,7 +162,7 @@ public final class ConntrackTable implements AutoCloseable
             final MapAbsentEntry<byte[], byte[]> absent = c.absentEntry();
             if (absent == null)
             {
-                return false;
+                return CLASH;
             }
             absent.doInsert(c.wrapValueAsData(record.bytes()));
         }
@@ -164,7 +177,7 @@ public final class ConntrackTable implements AutoCloseable
             }
         }
         remember(record.originalAddresses(), record.originalPorts());
-        return true;
+        return INSERTED;
     }
 
     /** Write a connection's record back (state, status, expiry, counters): every change goes to the map at once. */

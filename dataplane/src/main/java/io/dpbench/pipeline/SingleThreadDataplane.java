@@ -1,0 +1,315 @@
+package io.dpbench.pipeline;
+
+import io.dpbench.conntrack.ConntrackRecord;
+import io.dpbench.conntrack.ConntrackTable;
+import io.dpbench.conntrack.proto.ConntrackTimeouts;
+import io.dpbench.conntrack.proto.IcmpConntrack;
+import io.dpbench.conntrack.proto.TcpTrack;
+import io.dpbench.conntrack.proto.UdpConntrack;
+import io.dpbench.packet.FlowKey;
+import io.dpbench.packet.Ipv4Flyweight;
+import io.dpbench.packet.NatRewriter;
+import io.dpbench.packet.PacketParser;
+import io.dpbench.packet.ParsedPacket;
+import io.dpbench.packet.Verdict;
+import io.dpbench.select.NewFlowDecision;
+import io.dpbench.select.NewFlowSelector;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * The first end-to-end path, one thread: parse and validate, look the flow up in conntrack, on a miss ask the proxy
+ * mode (iptables chains or IPVS) and create the connection with its NAT binding, then translate the packet in place
+ * from the connection: forward packets to the chosen backend (and SNATed source), replies back to the Service's
+ * VIP:port (and the client). As in Linux, only a flow's first packet meets the rules.
+ * <p>
+ * Protocol state follows the kernel's trackers ({@code conntrack.proto}); packets conntrack calls INVALID are dropped
+ * and counted, as kube-proxy's {@code -m conntrack --ctstate INVALID -j DROP} does. Every state, status, expiry and
+ * counter change is written through to the table (the source of truth; a per-worker cache comes with the pipeline).
+ * Source-NAT port allocation keeps the client's port when the reply tuple is free and otherwise walks the ephemeral
+ * range, as nf_nat_get_unique_tuple does.
+ */
+public final class SingleThreadDataplane
+{
+    /** Drop reasons beyond the parser's. */
+    public enum Drop
+    {
+        CONNTRACK_INVALID("packet conntrack marks INVALID (kube-proxy drops ctstate INVALID)"),
+        FILTERED("dropped by the proxy rules"),
+        REJECTED("rejected by the proxy rules (a node answers ICMP port unreachable)"),
+        CONNTRACK_FULL("conntrack table full, nothing evictable (nf_conntrack_max)"),
+        NAT_CLASH("no free tuple for the connection");
+
+        private final String description;
+
+        Drop(final String description)
+        {
+            this.description = description;
+        }
+
+        public String description()
+        {
+            return description;
+        }
+    }
+
+    private static final int NAT_PORT_FIRST = 32768;
+    private static final int NAT_PORT_COUNT = 28232;
+    private static final int NAT_PORT_TRIES = 128;
+
+    private final PacketParser parser = new PacketParser(false);
+    private final ParsedPacket packet = new ParsedPacket();
+    private final NewFlowSelector selector;
+    private final NewFlowDecision decision = new NewFlowDecision();
+    private final ConntrackTable table;
+    private final ConntrackTimeouts timeouts;
+    private final ConntrackRecord record = new ConntrackRecord();
+    private final long[] drops = new long[Drop.values().length];
+    private int natCursor;
+    private long packetsIn;
+    private long packetsOut;
+    private long newFlows;
+
+    public SingleThreadDataplane(final NewFlowSelector selector, final ConntrackTable table, final ConntrackTimeouts timeouts)
+    {
+        this.selector = selector;
+        this.table = table;
+        this.timeouts = timeouts;
+    }
+
+    /** Process one frame in place; true when it leaves the node (translated), false when dropped (and counted). */
+    public boolean process(final MutableDirectBuffer buffer, final int offset, final int length, final long nowNanos)
+    {
+        packetsIn++;
+        if (parser.parse(buffer, offset, length, packet) != Verdict.OK)
+        {
+            return false;
+        }
+        final ParsedPacket p = packet;
+        final long nowMillis = nowNanos / 1_000_000L;
+        final long addresses = FlowKey.packAddresses(p.sourceAddress, p.destinationAddress);
+        final long ports = FlowKey.packPorts(p.protocol, p.sourcePort, p.destinationPort);
+        int direction = table.lookup(addresses, ports, record);
+        if (direction != ConntrackTable.NOT_FOUND && nowMillis > record.expiryMillis())
+        {
+            table.remove(record); // expired: the kernel's gc would have reaped it
+            direction = ConntrackTable.NOT_FOUND;
+        }
+        if (direction == ConntrackTable.NOT_FOUND)
+        {
+            return newFlow(p, length, nowMillis, nowNanos);
+        }
+        return established(p, direction, length, nowMillis, nowNanos);
+    }
+
+    private boolean established(final ParsedPacket p, final int direction, final int length, final long nowMillis,
+        final long nowNanos)
+    {
+        final ConntrackRecord r = record;
+        int status = r.status();
+        long expiry = r.expiryMillis();
+        boolean destroy = false;
+        switch (p.protocol)
+        {
+            case Ipv4Flyweight.PROTOCOL_TCP:
+            {
+                final int old = r.state();
+                final int word = TcpTrack.packet(old, direction, p.tcpFlags);
+                final int verdict = TcpTrack.verdict(word);
+                if (verdict == TcpTrack.INVALID)
+                {
+                    drops[Drop.CONNTRACK_INVALID.ordinal()]++;
+                    return false;
+                }
+                if (verdict == TcpTrack.REOPEN)
+                {
+                    table.remove(r);
+                    return newFlow(p, length, nowMillis, nowNanos);
+                }
+                destroy = verdict == TcpTrack.DESTROY;
+                final int timeout = TcpTrack.timeoutSeconds(old, word, p.tcpFlags, timeouts);
+                if (timeout != TcpTrack.NO_REFRESH)
+                {
+                    expiry = nowMillis + timeout * 1000L;
+                }
+                r.state(word);
+                status |= (TcpTrack.seenReply(word) ? ConntrackRecord.IPS_SEEN_REPLY : 0)
+                    | (TcpTrack.assured(word) ? ConntrackRecord.IPS_ASSURED : 0);
+                break;
+            }
+            case Ipv4Flyweight.PROTOCOL_UDP:
+            {
+                if (direction == ConntrackTable.REPLY)
+                {
+                    status |= ConntrackRecord.IPS_SEEN_REPLY;
+                }
+                final boolean seen = (status & ConntrackRecord.IPS_SEEN_REPLY) != 0;
+                expiry = nowMillis + UdpConntrack.timeoutSeconds(seen, r.createdMillis(), nowMillis, timeouts) * 1000L;
+                if (UdpConntrack.assuredAfter(seen, (status & ConntrackRecord.IPS_ASSURED) != 0, r.createdMillis(), nowMillis))
+                {
+                    status |= ConntrackRecord.IPS_ASSURED;
+                }
+                break;
+            }
+            default:
+            {
+                if (direction == ConntrackTable.REPLY)
+                {
+                    status |= ConntrackRecord.IPS_SEEN_REPLY;
+                }
+                expiry = nowMillis + IcmpConntrack.timeoutSeconds(timeouts) * 1000L;
+                break;
+            }
+        }
+        r.status(status).expiryMillis(expiry).count(direction, length);
+        translate(p, direction, r);
+        if (destroy)
+        {
+            table.remove(r);
+        }
+        else
+        {
+            table.update(r);
+        }
+        packetsOut++;
+        return true;
+    }
+
+    private boolean newFlow(final ParsedPacket p, final int length, final long nowMillis, final long nowNanos)
+    {
+        int state = 0;
+        int timeout;
+        switch (p.protocol)
+        {
+            case Ipv4Flyweight.PROTOCOL_TCP:
+                state = TcpTrack.open(p.tcpFlags);
+                if (TcpTrack.verdict(state) == TcpTrack.INVALID)
+                {
+                    drops[Drop.CONNTRACK_INVALID.ordinal()]++;
+                    return false;
+                }
+                timeout = TcpTrack.timeoutSeconds(TcpTrack.FRESH, state, p.tcpFlags, timeouts);
+                break;
+            case Ipv4Flyweight.PROTOCOL_UDP:
+                timeout = UdpConntrack.timeoutSeconds(false, nowMillis, nowMillis, timeouts);
+                break;
+            default:
+                if (!IcmpConntrack.canCreate(p.icmpType))
+                {
+                    drops[Drop.CONNTRACK_INVALID.ordinal()]++;
+                    return false;
+                }
+                timeout = IcmpConntrack.timeoutSeconds(timeouts);
+                break;
+        }
+        final NewFlowDecision d = decision;
+        selector.select(p.protocol, p.sourceAddress, p.sourcePort, p.destinationAddress, p.destinationPort, nowNanos, d);
+        if (d.verdict == NewFlowDecision.DROP)
+        {
+            drops[Drop.FILTERED.ordinal()]++;
+            return false;
+        }
+        if (d.verdict == NewFlowDecision.REJECT)
+        {
+            drops[Drop.REJECTED.ordinal()]++;
+            return false;
+        }
+        final boolean dnat = d.verdict == NewFlowDecision.DNAT;
+        final boolean icmp = p.protocol == Ipv4Flyweight.PROTOCOL_ICMP;
+        final int replySource = dnat ? d.dnatAddress : p.destinationAddress;
+        final int replySourcePort = icmp ? p.sourcePort : (dnat ? d.dnatPort : p.destinationPort);
+        final int replyDestination = d.sourceNat ? d.snatAddress : p.sourceAddress;
+        int natPort = d.sourceNat && d.snatPort >= 0 ? d.snatPort : p.sourcePort;
+        final ConntrackRecord r = record;
+        int status = ConntrackRecord.IPS_CONFIRMED | (dnat ? ConntrackRecord.IPS_DST_NAT : 0)
+            | (d.sourceNat ? ConntrackRecord.IPS_SRC_NAT : 0);
+        for (int attempt = 0; ; attempt++)
+        {
+            r.clear()
+                .original(FlowKey.packAddresses(p.sourceAddress, p.destinationAddress),
+                    FlowKey.packPorts(p.protocol, p.sourcePort, p.destinationPort))
+                .reply(FlowKey.packAddresses(replySource, replyDestination),
+                    FlowKey.packPorts(p.protocol, replySourcePort, natPort))
+                .status(status).state(state).createdMillis(nowMillis).expiryMillis(nowMillis + timeout * 1000L)
+                .count(0, length);
+            final int outcome = table.tryInsert(r);
+            if (outcome == ConntrackTable.INSERTED)
+            {
+                break;
+            }
+            if (outcome == ConntrackTable.FULL)
+            {
+                drops[Drop.CONNTRACK_FULL.ordinal()]++;
+                return false;
+            }
+            if (!d.sourceNat || icmp || attempt == NAT_PORT_TRIES)
+            {
+                drops[Drop.NAT_CLASH.ordinal()]++;
+                return false;
+            }
+            natPort = NAT_PORT_FIRST + (natCursor++ % NAT_PORT_COUNT);
+        }
+        newFlows++;
+        translate(p, ConntrackTable.ORIGINAL, r);
+        packetsOut++;
+        return true;
+    }
+
+    /** Rewrite the packet from its connection's tuples (nf_nat_packet). */
+    private static void translate(final ParsedPacket p, final int direction, final ConntrackRecord r)
+    {
+        final int status = r.status();
+        if (direction == ConntrackTable.ORIGINAL)
+        {
+            if ((status & ConntrackRecord.IPS_DST_NAT) != 0)
+            {
+                // the reply tuple's source is where the original's destination goes
+                NatRewriter.rewriteDestination(p, (int)(r.replyAddresses() >>> 32), (int)(r.replyPorts() >>> 24) & 0xFFFF);
+            }
+            if ((status & ConntrackRecord.IPS_SRC_NAT) != 0)
+            {
+                NatRewriter.rewriteSource(p, (int)r.replyAddresses(), (int)(r.replyPorts() >>> 8) & 0xFFFF);
+            }
+        }
+        else
+        {
+            if ((status & ConntrackRecord.IPS_DST_NAT) != 0)
+            {
+                NatRewriter.rewriteSource(p, (int)r.originalAddresses(), (int)(r.originalPorts() >>> 8) & 0xFFFF);
+            }
+            if ((status & ConntrackRecord.IPS_SRC_NAT) != 0)
+            {
+                NatRewriter.rewriteDestination(p, (int)(r.originalAddresses() >>> 32), (int)(r.originalPorts() >>> 24) & 0xFFFF);
+            }
+        }
+    }
+
+    public long packetsIn()
+    {
+        return packetsIn;
+    }
+
+    public long packetsOut()
+    {
+        return packetsOut;
+    }
+
+    public long newFlows()
+    {
+        return newFlows;
+    }
+
+    public long drops(final Drop reason)
+    {
+        return drops[reason.ordinal()];
+    }
+
+    public PacketParser parser()
+    {
+        return parser;
+    }
+
+    public ConntrackTable table()
+    {
+        return table;
+    }
+}

@@ -126,14 +126,20 @@ public final class ReplayVerb implements Verb
             PcapWriter writer = PcapWriter.create(out, reader.nanosecondResolution()))
         {
             final SingleThreadDataplane dataplane = new SingleThreadDataplane(selector, table, ConntrackTimeouts.kubernetesNode());
+            long last = -1;
             while (reader.next())
             {
-                if (dataplane.process(reader.frame(), 0, reader.frameLength(), reader.timestampNanos()))
+                last = reader.timestampNanos();
+                if (dataplane.process(reader.frame(), 0, reader.frameLength(), last))
                 {
-                    writer.write(reader.frame(), 0, reader.frameLength(), reader.timestampNanos());
+                    writer.write(reader.frame(), 0, reader.frameLength(), last);
                 }
             }
             writer.flush();
+            if (last >= 0)
+            {
+                table.clock(last / 1_000_000L); // conntrack list reads timeouts against the last packet's time
+            }
             counters.put("packets_in", dataplane.packetsIn());
             counters.put("packets_out", dataplane.packetsOut());
             counters.put("new_flows", dataplane.newFlows());
@@ -155,6 +161,7 @@ public final class ReplayVerb implements Verb
             counters.put("dropped", dropped);
             counters.put("conntrack_entries", table.primaryCount());
             counters.put("conntrack_early_drops", table.earlyDrops());
+            counters.put("conntrack_reaped", dataplane.reaped());
             report(counters);
             if (linger > 0)
             {

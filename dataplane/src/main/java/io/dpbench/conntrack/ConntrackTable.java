@@ -34,6 +34,7 @@ public final class ConntrackTable implements AutoCloseable
 {
     /** How many recent insertions early drop looks at. */
     public static final int EARLY_DROP_SCAN = 8;
+
     private static final int RECENT_RING = 1 << 14;
 
     public static final int NOT_FOUND = -1;
@@ -77,10 +78,19 @@ public final class ConntrackTable implements AutoCloseable
         return new ConntrackTable(builder(maxEntries).create(), maxEntries);
     }
 
-    /** A table persisted in {@code file} (created, or reopened with its entries). */
+    /**
+     * A table persisted in {@code file}: created, or reopened with its entries and recovered (Chronicle's recovery
+     * after a process died holding it, e.g. by SIGKILL). Only for the one dataplane that owns the file.
+     */
     public static ConntrackTable persisted(final Path file, final int maxEntries) throws IOException
     {
         return new ConntrackTable(builder(maxEntries).createOrRecoverPersistedTo(file.toFile()), maxEntries);
+    }
+
+    /** Attach to a table file another process may be using (no recovery), e.g. for {@code conntrack list}. */
+    public static ConntrackTable attach(final Path file, final int maxEntries) throws IOException
+    {
+        return new ConntrackTable(builder(maxEntries).createPersistedTo(file.toFile()), maxEntries);
     }
 
     private byte[] key(final long addresses, final long portsAndProtocol)
@@ -224,8 +234,99 @@ public final class ConntrackTable implements AutoCloseable
     /** Connections in the table: each has two map entries (its original tuple and its reply-tuple index). */
     public long primaryCount()
     {
-        return map.longSize() / 2;
+        return (map.longSize() - (hasClock() ? 1 : 0)) / 2;
     }
+
+    /**
+     * Record the table's clock: the time of the last packet for a table written by {@code replay} (pcap time), so
+     * that {@code conntrack list} from another process shows remaining timeouts against it. Stored under the
+     * all-zero key, which no packet has.
+     */
+    public void clock(final long nowMillis)
+    {
+        scratch.clear().kind(KIND_CLOCK).expiryMillis(nowMillis);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(0, 0)))
+        {
+            c.writeLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry != null)
+            {
+                entry.doReplaceValue(c.wrapValueAsData(scratch.bytes()));
+            }
+            else
+            {
+                c.absentEntry().doInsert(c.wrapValueAsData(scratch.bytes()));
+            }
+        }
+    }
+
+    /** The clock stored by {@link #clock(long)}, or -1. */
+    public long clock()
+    {
+        return read(key(0, 0), scratch) ? scratch.expiryMillis() : -1;
+    }
+
+    private boolean hasClock()
+    {
+        return map.containsKey(key(0, 0));
+    }
+
+    /** Visit every connection (not index or clock records); control plane only (allocates). */
+    public void forEachConnection(final java.util.function.Consumer<ConntrackRecord> visitor)
+    {
+        final ConntrackRecord r = new ConntrackRecord();
+        map.forEachEntry(e ->
+        {
+            final Data<byte[]> v = e.value();
+            v.bytes().read(v.offset(), r.bytes(), 0, ConntrackRecord.LENGTH);
+            if (r.kind() == ConntrackRecord.KIND_ENTRY)
+            {
+                visitor.accept(r);
+            }
+        });
+    }
+
+    private static final int KIND_CLOCK = 2;
+
+    /**
+     * Remove connections whose timeout passed, looking at {@code segments} of the map's segments from where the
+     * previous call stopped (bounded work per tick, never a stop-the-world scan on the packet path; a full pass takes
+     * {@code segments()} / segments calls). Returns how many connections were removed.
+     */
+    public int reap(final long nowMillis, final int segments)
+    {
+        int removed = 0;
+        final int total = map.segments();
+        for (int n = 0; n < segments && n < total; n++)
+        {
+            final int segment = reapCursor++ % total;
+            final java.util.List<long[]> expired = new java.util.ArrayList<>();
+            try (net.openhft.chronicle.map.MapSegmentContext<byte[], byte[], ?> context = map.segmentContext(segment))
+            {
+                context.forEachSegmentEntry(entry ->
+                {
+                    final Data<byte[]> v = entry.value();
+                    final long kindAndExpiry = v.bytes().readLong(v.offset() + 32);
+                    final int kind = v.bytes().readInt(v.offset() + 52);
+                    if (kind == ConntrackRecord.KIND_ENTRY && kindAndExpiry < nowMillis)
+                    {
+                        expired.add(new long[]{v.bytes().readLong(v.offset()), v.bytes().readLong(v.offset() + 8)});
+                    }
+                });
+            }
+            for (final long[] k : expired)
+            {
+                if (lookup(k[0], k[1], scratch) == ORIGINAL && scratch.expiryMillis() < nowMillis)
+                {
+                    remove(scratch);
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
+    private int reapCursor;
 
     public long earlyDrops()
     {

@@ -79,7 +79,10 @@ public final class SingleThreadDataplane
     /** Process one frame in place; true when it leaves the node (translated), false when dropped (and counted). */
     public boolean process(final MutableDirectBuffer buffer, final int offset, final int length, final long nowNanos)
     {
-        packetsIn++;
+        if ((++packetsIn & (HOUSEKEEPING_EVERY - 1)) == 0)
+        {
+            housekeeping(nowNanos / 1_000_000L);
+        }
         if (parser.parse(buffer, offset, length, packet) != Verdict.OK)
         {
             return false;
@@ -252,6 +255,23 @@ public final class SingleThreadDataplane
         translate(p, ConntrackTable.ORIGINAL, r);
         packetsOut++;
         return true;
+    }
+
+    /** Every this many packets: one segment of expiry reaping and the table's clock. */
+    static final int HOUSEKEEPING_EVERY = 1024;
+
+    /** Bounded background work: reap one segment of expired connections and store the clock. */
+    public void housekeeping(final long nowMillis)
+    {
+        reaped += table.reap(nowMillis, 1);
+        table.clock(nowMillis);
+    }
+
+    private long reaped;
+
+    public long reaped()
+    {
+        return reaped;
     }
 
     /** Rewrite the packet from its connection's tuples (nf_nat_packet). */

@@ -149,4 +149,31 @@ class ConntrackTableTest
             assertThat(found.originalPorts()).isEqualTo(FlowKey.packPorts(6, 5123, 80));
         }
     }
+
+    @Test
+    void expiredConnectionsAreReapedInBoundedSteps()
+    {
+        try (ConntrackTable table = ConntrackTable.inMemory(10_000))
+        {
+            final ConntrackRecord r = new ConntrackRecord();
+            for (int i = 0; i < 2000; i++)
+            {
+                connection(r, CLIENT, 10_000 + i).expiryMillis(i < 1500 ? 1_000 : 1_000_000);
+                assertThat(table.insert(r)).isTrue();
+            }
+            table.clock(2_000);
+            int removed = 0;
+            int calls = 0;
+            while (removed < 1500 && calls < 10_000)
+            {
+                removed += table.reap(2_000, 1); // one segment per call
+                calls++;
+            }
+            assertThat(removed).isEqualTo(1500);
+            assertThat(calls).as("a full pass is spread over many calls").isGreaterThan(1);
+            assertThat(table.primaryCount()).isEqualTo(500);
+            assertThat(table.clock()).isEqualTo(2_000);
+            assertThat(table.reap(2_000, 1_000)).isZero();
+        }
+    }
 }

@@ -57,6 +57,21 @@ class RestartTest
             final String counters = out.readLine(); // printed once every frame is processed and written through
             assertThat(counters).contains("\"new_flows\":50");
             assertThat(p.isAlive()).isTrue();
+
+            // conntrack list from another process while the dataplane holds the table
+            final StringWriter listed = new StringWriter();
+            final StringWriter listErr = new StringWriter();
+            assertThat(Main.run(new String[]{"conntrack", "list", "--table", table.toString()}, new PrintWriter(listed),
+                new PrintWriter(listErr))).as(listErr.toString()).isZero();
+            final List<String> lines = listed.toString().lines().toList();
+            assertThat(lines).hasSize(50);
+            assertThat(lines).allMatch(l -> l.matches("(tcp      6 \\d+ ESTABLISHED|udp      17 \\d+) src=\\S+ dst=10\\.96\\.\\S+ "
+                + "sport=\\d+ dport=\\d+ src=10\\.244\\.\\S+ dst=\\S+ sport=\\d+ dport=\\d+ (\\[ASSURED\\] )?mark=0 use=1"));
+            assertThat(lines).anyMatch(l -> l.startsWith("tcp      6 86400 ESTABLISHED ") && l.contains("[ASSURED]"));
+            final StringWriter count = new StringWriter();
+            assertThat(Main.run(new String[]{"conntrack", "count", "--table", table.toString()}, new PrintWriter(count),
+                new PrintWriter(new StringWriter()))).isZero();
+            assertThat(count.toString().strip()).isEqualTo("50");
         }
         finally
         {

@@ -95,7 +95,9 @@ final class ReplayConversations
             final Service s = (Service)t[0];
             final ServicePort p = (ServicePort)t[1];
             @SuppressWarnings("unchecked") final List<String> backends = (List<String>)t[2];
-            flows.add(new Flow(i, p.protocol().number(), Ipv4Address.parse("10.244.0.0") + 2 + random.nextInt(60000),
+            // clients in the pod CIDR whose host part (200-249) no synthetic endpoint has: no hairpin SNAT here
+            flows.add(new Flow(i, p.protocol().number(),
+                Ipv4Address.parse("10.244.0.200") + (random.nextInt(200) << 8) + random.nextInt(50),
                 20000 + random.nextInt(40000), Ipv4Address.parse(s.clusterIP()), p.port(), backends));
             backendOf.add(null);
         }

@@ -79,16 +79,20 @@ public class EstablishedPathBenchmark
         final int[] vip = new int[flows];
         for (int i = 0; i < flows; i++)
         {
-            client[i] = Ipv4Address.parse("10.244.0.0") + 2 + (i >>> 14);
+            // clients in the pod CIDR but never an endpoint (synthetic pods use low host numbers): no hairpin SNAT
+            client[i] = Ipv4Address.parse("10.244.0.200") + ((i >>> 14) << 8);
             port[i] = 10_000 + (i & 0x3FFF);
             vip[i] = Ipv4Address.parse("10.96.0.1") + random.nextInt(100);
             // the handshake: client SYN, backend SYN/ACK (to what the SYN became), client ACK -> ESTABLISHED
             builder.addresses(client[i], vip[i]).tcp(port[i], 80, TcpFlyweight.SYN).payload(new byte[0], 0);
             int length = builder.build(work, 0);
             check(dataplane.process(work, 0, length, now), i);
+            // the reply goes to what the SYN became (its source after any SNAT)
             final int backend = work.getInt(14 + 16, java.nio.ByteOrder.BIG_ENDIAN);
             final int backendPort = work.getShort(14 + 20 + 2, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            builder.addresses(backend, client[i]).tcp(backendPort, port[i], TcpFlyweight.SYN | TcpFlyweight.ACK);
+            final int replyTo = work.getInt(14 + 12, java.nio.ByteOrder.BIG_ENDIAN);
+            final int replyPort = work.getShort(14 + 20, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            builder.addresses(backend, replyTo).tcp(backendPort, replyPort, TcpFlyweight.SYN | TcpFlyweight.ACK);
             length = builder.build(work, 0);
             check(dataplane.process(work, 0, length, now), i);
             builder.addresses(client[i], vip[i]).tcp(port[i], 80, TcpFlyweight.ACK);

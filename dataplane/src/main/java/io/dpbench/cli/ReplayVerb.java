@@ -138,6 +138,7 @@ public final class ReplayVerb implements Verb
             writer.flush();
             if (last >= 0)
             {
+                dataplane.flush(last / 1_000_000L); // counters and expiry the cache still holds
                 table.clock(last / 1_000_000L); // conntrack list reads timeouts against the last packet's time
             }
             counters.put("packets_in", dataplane.packetsIn());
@@ -162,6 +163,8 @@ public final class ReplayVerb implements Verb
             counters.put("conntrack_entries", table.primaryCount());
             counters.put("conntrack_early_drops", table.earlyDrops());
             counters.put("conntrack_reaped", dataplane.reaped());
+            counters.put("cache_hits", dataplane.cache().hits());
+            counters.put("cache_misses", dataplane.cache().misses());
             report(counters);
             if (linger > 0)
             {

@@ -295,6 +295,15 @@ public final class ConntrackTable implements AutoCloseable
      */
     public int reap(final long nowMillis, final int segments)
     {
+        return reap(nowMillis, segments, null);
+    }
+
+    /**
+     * As {@link #reap(long, int)}, consulting a worker's {@link FlowCache}: a connection whose cached expiry (which
+     * may be ahead of the table's, see {@link FlowCache#LAZY_WRITE_MILLIS}) has not passed is kept.
+     */
+    public int reap(final long nowMillis, final int segments, final FlowCache cache)
+    {
         int removed = 0;
         final int total = map.segments();
         for (int n = 0; n < segments && n < total; n++)
@@ -316,6 +325,10 @@ public final class ConntrackTable implements AutoCloseable
             }
             for (final long[] k : expired)
             {
+                if (cache != null && cache.cachedExpiry(k[0], k[1]) >= nowMillis)
+                {
+                    continue;
+                }
                 if (lookup(k[0], k[1], scratch) == ORIGINAL && scratch.expiryMillis() < nowMillis)
                 {
                     remove(scratch);

@@ -2,6 +2,7 @@ package io.dpbench.pipeline;
 
 import io.dpbench.conntrack.ConntrackRecord;
 import io.dpbench.conntrack.ConntrackTable;
+import io.dpbench.conntrack.FlowCache;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.conntrack.proto.IcmpConntrack;
 import io.dpbench.conntrack.proto.TcpTrack;
@@ -23,8 +24,9 @@ import org.agrona.MutableDirectBuffer;
  * VIP:port (and the client). As in Linux, only a flow's first packet meets the rules.
  * <p>
  * Protocol state follows the kernel's trackers ({@code conntrack.proto}); packets conntrack calls INVALID are dropped
- * and counted, as kube-proxy's {@code -m conntrack --ctstate INVALID -j DROP} does. Every state, status, expiry and
- * counter change is written through to the table (the source of truth; a per-worker cache comes with the pipeline).
+ * and counted, as kube-proxy's {@code -m conntrack --ctstate INVALID -j DROP} does. Connections are looked up in a
+ * worker {@link FlowCache} first; every state, status and NAT change is written through to the table (the source of
+ * truth) at once, counters and expiry at most a second later.
  * Source-NAT port allocation keeps the client's port when the reply tuple is free and otherwise walks the ephemeral
  * range, as nf_nat_get_unique_tuple does.
  */
@@ -63,17 +65,28 @@ public final class SingleThreadDataplane
     private final ConntrackTable table;
     private final ConntrackTimeouts timeouts;
     private final ConntrackRecord record = new ConntrackRecord();
+    private final FlowCache cache;
     private final long[] drops = new long[Drop.values().length];
     private int natCursor;
     private long packetsIn;
     private long packetsOut;
     private long newFlows;
 
+    /** Default worker cache: 64Ki connections. */
+    public static final int DEFAULT_CACHE_SLOTS = 1 << 16;
+
     public SingleThreadDataplane(final NewFlowSelector selector, final ConntrackTable table, final ConntrackTimeouts timeouts)
+    {
+        this(selector, table, timeouts, DEFAULT_CACHE_SLOTS);
+    }
+
+    public SingleThreadDataplane(final NewFlowSelector selector, final ConntrackTable table, final ConntrackTimeouts timeouts,
+        final int cacheSlots)
     {
         this.selector = selector;
         this.table = table;
         this.timeouts = timeouts;
+        this.cache = new FlowCache(table, cacheSlots);
     }
 
     /** Process one frame in place; true when it leaves the node (translated), false when dropped (and counted). */
@@ -91,24 +104,41 @@ public final class SingleThreadDataplane
         final long nowMillis = nowNanos / 1_000_000L;
         final long addresses = FlowKey.packAddresses(p.sourceAddress, p.destinationAddress);
         final long ports = FlowKey.packPorts(p.protocol, p.sourcePort, p.destinationPort);
-        int direction = table.lookup(addresses, ports, record);
-        if (direction != ConntrackTable.NOT_FOUND && nowMillis > record.expiryMillis())
+        int slot = cache.lookup(addresses, ports);
+        int direction;
+        if (slot >= 0)
         {
-            table.remove(record); // expired: the kernel's gc would have reaped it
+            direction = cache.direction;
+        }
+        else
+        {
+            direction = table.lookup(addresses, ports, record);
+            if (direction != ConntrackTable.NOT_FOUND)
+            {
+                slot = cache.admit(record, nowMillis);
+            }
+        }
+        if (direction != ConntrackTable.NOT_FOUND && nowMillis > cache.record(slot).expiryMillis())
+        {
+            table.remove(cache.record(slot)); // expired: the kernel's gc would have reaped it
+            cache.invalidate(slot);
             direction = ConntrackTable.NOT_FOUND;
         }
         if (direction == ConntrackTable.NOT_FOUND)
         {
             return newFlow(p, length, nowMillis, nowNanos);
         }
-        return established(p, direction, length, nowMillis, nowNanos);
+        return established(p, direction, slot, length, nowMillis, nowNanos);
     }
 
-    private boolean established(final ParsedPacket p, final int direction, final int length, final long nowMillis,
-        final long nowNanos)
+    private boolean established(final ParsedPacket p, final int direction, final int slot, final int length,
+        final long nowMillis, final long nowNanos)
     {
-        final ConntrackRecord r = record;
-        int status = r.status();
+        final ConntrackRecord r = cache.record(slot);
+        final int oldStatus = r.status();
+        final int oldState = r.state();
+        boolean stateChanged = false;
+        int status = oldStatus;
         long expiry = r.expiryMillis();
         boolean destroy = false;
         switch (p.protocol)
@@ -126,6 +156,7 @@ public final class SingleThreadDataplane
                 if (verdict == TcpTrack.REOPEN)
                 {
                     table.remove(r);
+                    cache.invalidate(slot);
                     return newFlow(p, length, nowMillis, nowNanos);
                 }
                 destroy = verdict == TcpTrack.DESTROY;
@@ -135,6 +166,7 @@ public final class SingleThreadDataplane
                     expiry = nowMillis + timeout * 1000L;
                 }
                 r.state(word);
+                stateChanged = TcpTrack.state(word) != TcpTrack.state(oldState);
                 status |= (TcpTrack.seenReply(word) ? ConntrackRecord.IPS_SEEN_REPLY : 0)
                     | (TcpTrack.assured(word) ? ConntrackRecord.IPS_ASSURED : 0);
                 break;
@@ -168,10 +200,17 @@ public final class SingleThreadDataplane
         if (destroy)
         {
             table.remove(r);
+            cache.invalidate(slot);
+        }
+        else if (stateChanged || status != oldStatus)
+        {
+            table.update(r); // state and status go through at once: the table is the source of truth
+            cache.written(slot, nowMillis);
         }
         else
         {
-            table.update(r);
+            cache.dirty(slot); // counters and expiry only: may trail by up to a second
+            cache.flushIfDue(slot, nowMillis);
         }
         packetsOut++;
         return true;
@@ -252,6 +291,7 @@ public final class SingleThreadDataplane
             natPort = NAT_PORT_FIRST + (natCursor++ % NAT_PORT_COUNT);
         }
         newFlows++;
+        cache.admit(r, nowMillis);
         translate(p, ConntrackTable.ORIGINAL, r);
         packetsOut++;
         return true;
@@ -263,8 +303,19 @@ public final class SingleThreadDataplane
     /** Bounded background work: reap one segment of expired connections and store the clock. */
     public void housekeeping(final long nowMillis)
     {
-        reaped += table.reap(nowMillis, 1);
+        reaped += table.reap(nowMillis, 1, cache);
         table.clock(nowMillis);
+    }
+
+    /** Write every change the cache still holds through to the table (end of a replay, shutdown). */
+    public void flush(final long nowMillis)
+    {
+        cache.flushAll(nowMillis);
+    }
+
+    public FlowCache cache()
+    {
+        return cache;
     }
 
     private long reaped;

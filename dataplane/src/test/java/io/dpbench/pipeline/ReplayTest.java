@@ -94,6 +94,13 @@ class ReplayTest
             }
             assertThat(reader.next()).isFalse();
         }
+
+        // Wireshark agrees: every IPv4, TCP and UDP checksum of what left the node is good, nothing is malformed
+        io.dpbench.packet.Tshark.requireOrSkip();
+        final java.util.List<String> statuses = io.dpbench.packet.Tshark.run(dir, out, "-T", "fields", "-E",
+            "separator=,", "-e", "ip.checksum.status", "-e", "tcp.checksum.status", "-e", "udp.checksum.status");
+        assertThat(statuses).hasSize(c.output.size()).allMatch(l -> l.matches("1,(1,|,1)"));
+        assertThat(io.dpbench.packet.Tshark.run(dir, out, "-Y", "_ws.expert.severity == error || _ws.malformed")).isEmpty();
     }
 
     static String[] concat(final String[] a, final String[] b)

@@ -7,9 +7,9 @@ import io.dpbench.packet.FlowKey;
  * plain arrays and one record instead of a Chronicle Map query (~0.3-0.7 us and 192 bytes of garbage each, measured),
  * and a packet that changes nothing but counters and expiry does not rewrite the entry.
  * <p>
- * Direct-mapped: a connection lives in the slot its original tuple hashes to (a newcomer evicts the occupant, flushing
- * it first if it has unwritten changes); a second index maps the reply tuple's hash to that slot. Each hit is checked
- * against the record's own tuples. The table stays the source of truth: the caller writes every state, status and NAT
+ * 4-way set-associative: a connection lives in one of the {@value #WAYS} slots of the set its original tuple hashes
+ * to (a newcomer takes a free way or evicts the least recently used, flushing it first if it has unwritten changes);
+ * a second 4-way index maps the reply tuple's set to the slot. Each hit is checked against the record's own tuples. The table stays the source of truth: the caller writes every state, status and NAT
  * change through at once ({@link #written}); counters and expiry may trail by up to
  * {@link #LAZY_WRITE_MILLIS} ({@link #dirty}, flushed by {@link #flushIfDue}, on eviction, or by {@link #flushAll}).
  * One owner thread; allocation-free after construction.
@@ -18,24 +18,28 @@ public final class FlowCache
 {
     /** The longest a connection's counters and expiry may trail in the table (notes: at most once a second). */
     public static final long LAZY_WRITE_MILLIS = 1_000;
+    public static final int WAYS = 4;
 
     private final ConntrackTable table;
-    private final int mask;
+    private final int setMask;
     private final ConntrackRecord[] records;
     private final boolean[] valid;
     private final boolean[] dirtySlot;
     private final long[] writtenMillis;
+    private final long[] lastUsed;
+    /** Reply-tuple index: per set of the reply tuple's hash, {@value #WAYS} slot numbers (-1 = empty). */
     private final int[] replyIndex;
+    private long tick;
     private long hits;
     private long misses;
     private long flushes;
 
-    /** @param capacity slots, rounded up to a power of two */
+    /** @param capacity slots, rounded up to a power of two (at least 16) */
     public FlowCache(final ConntrackTable table, final int capacity)
     {
         final int size = Integer.highestOneBit(Math.max(16, capacity - 1)) << 1;
         this.table = table;
-        this.mask = size - 1;
+        this.setMask = size / WAYS - 1;
         records = new ConntrackRecord[size];
         for (int i = 0; i < size; i++)
         {
@@ -44,13 +48,14 @@ public final class FlowCache
         valid = new boolean[size];
         dirtySlot = new boolean[size];
         writtenMillis = new long[size];
+        lastUsed = new long[size];
         replyIndex = new int[size];
         java.util.Arrays.fill(replyIndex, -1);
     }
 
-    private int slot(final long addresses, final long ports)
+    private int set(final long addresses, final long ports)
     {
-        return (int)FlowKey.hash(addresses, ports) & mask;
+        return ((int)FlowKey.hash(addresses, ports) & setMask) * WAYS;
     }
 
     /**
@@ -59,26 +64,35 @@ public final class FlowCache
      */
     public int lookup(final long addresses, final long ports)
     {
-        int s = slot(addresses, ports);
-        if (valid[s])
+        final int base = set(addresses, ports);
+        for (int w = 0; w < WAYS; w++)
         {
-            final ConntrackRecord r = records[s];
-            if (r.originalAddresses() == addresses && r.originalPorts() == ports)
+            final int s = base + w;
+            if (valid[s])
             {
-                hits++;
-                direction = ConntrackTable.ORIGINAL;
-                return s;
+                final ConntrackRecord r = records[s];
+                if (r.originalAddresses() == addresses && r.originalPorts() == ports)
+                {
+                    hits++;
+                    lastUsed[s] = ++tick;
+                    direction = ConntrackTable.ORIGINAL;
+                    return s;
+                }
             }
         }
-        s = replyIndex[slot(addresses, ports)];
-        if (s >= 0 && valid[s])
+        for (int w = 0; w < WAYS; w++)
         {
-            final ConntrackRecord r = records[s];
-            if (r.replyAddresses() == addresses && r.replyPorts() == ports)
+            final int s = replyIndex[base + w];
+            if (s >= 0 && valid[s])
             {
-                hits++;
-                direction = ConntrackTable.REPLY;
-                return s;
+                final ConntrackRecord r = records[s];
+                if (r.replyAddresses() == addresses && r.replyPorts() == ports)
+                {
+                    hits++;
+                    lastUsed[s] = ++tick;
+                    direction = ConntrackTable.REPLY;
+                    return s;
+                }
             }
         }
         misses++;
@@ -96,28 +110,84 @@ public final class FlowCache
     /** Cache a connection just read from or written to the table (clean). Returns its slot. */
     public int admit(final ConntrackRecord record, final long nowMillis)
     {
-        final int s = slot(record.originalAddresses(), record.originalPorts());
-        if (valid[s])
+        final int base = set(record.originalAddresses(), record.originalPorts());
+        int victim = -1;
+        for (int w = 0; w < WAYS; w++)
         {
-            final ConntrackRecord old = records[s];
-            if (dirtySlot[s] && !(old.originalAddresses() == record.originalAddresses()
+            final int s = base + w;
+            if (valid[s] && records[s].originalAddresses() == record.originalAddresses()
+                && records[s].originalPorts() == record.originalPorts())
+            {
+                victim = s; // the same connection: refresh in place
+                break;
+            }
+            if (!valid[s])
+            {
+                victim = victim >= 0 && !valid[victim] ? victim : s;
+            }
+            else if (victim < 0 || (valid[victim] && lastUsed[s] < lastUsed[victim]))
+            {
+                victim = s;
+            }
+        }
+        if (valid[victim])
+        {
+            final ConntrackRecord old = records[victim];
+            if (dirtySlot[victim] && !(old.originalAddresses() == record.originalAddresses()
                 && old.originalPorts() == record.originalPorts()))
             {
                 table.update(old);
                 flushes++;
             }
-            final int oldReply = slot(old.replyAddresses(), old.replyPorts());
-            if (replyIndex[oldReply] == s)
+            unindexReply(victim);
+        }
+        records[victim].copyFrom(record);
+        valid[victim] = true;
+        dirtySlot[victim] = false;
+        writtenMillis[victim] = nowMillis;
+        lastUsed[victim] = ++tick;
+        indexReply(victim);
+        return victim;
+    }
+
+    private void indexReply(final int slot)
+    {
+        final ConntrackRecord r = records[slot];
+        final int base = set(r.replyAddresses(), r.replyPorts());
+        int way = -1;
+        for (int w = 0; w < WAYS && way < 0; w++)
+        {
+            final int s = replyIndex[base + w];
+            if (s < 0 || !valid[s] || s == slot)
             {
-                replyIndex[oldReply] = -1;
+                way = w;
             }
         }
-        records[s].copyFrom(record);
-        valid[s] = true;
-        dirtySlot[s] = false;
-        writtenMillis[s] = nowMillis;
-        replyIndex[slot(record.replyAddresses(), record.replyPorts())] = s;
-        return s;
+        if (way < 0)
+        {
+            way = 0;
+            for (int w = 1; w < WAYS; w++)
+            {
+                if (lastUsed[replyIndex[base + w]] < lastUsed[replyIndex[base + way]])
+                {
+                    way = w; // its connection stays cached; its replies find it through the table again
+                }
+            }
+        }
+        replyIndex[base + way] = slot;
+    }
+
+    private void unindexReply(final int slot)
+    {
+        final ConntrackRecord r = records[slot];
+        final int base = set(r.replyAddresses(), r.replyPorts());
+        for (int w = 0; w < WAYS; w++)
+        {
+            if (replyIndex[base + w] == slot)
+            {
+                replyIndex[base + w] = -1;
+            }
+        }
     }
 
     /** The slot's record was just written to the table. */
@@ -149,12 +219,7 @@ public final class FlowCache
     {
         if (valid[slot])
         {
-            final ConntrackRecord r = records[slot];
-            final int reply = slot(r.replyAddresses(), r.replyPorts());
-            if (replyIndex[reply] == slot)
-            {
-                replyIndex[reply] = -1;
-            }
+            unindexReply(slot);
         }
         valid[slot] = false;
         dirtySlot[slot] = false;
@@ -163,16 +228,23 @@ public final class FlowCache
     /** The cached expiry of a connection by its original tuple, or -1 when it is not cached. */
     public long cachedExpiry(final long originalAddresses, final long originalPorts)
     {
-        final int s = slot(originalAddresses, originalPorts);
-        final ConntrackRecord r = records[s];
-        return valid[s] && r.originalAddresses() == originalAddresses && r.originalPorts() == originalPorts
-            ? r.expiryMillis() : -1;
+        final int base = set(originalAddresses, originalPorts);
+        for (int w = 0; w < WAYS; w++)
+        {
+            final int s = base + w;
+            final ConntrackRecord r = records[s];
+            if (valid[s] && r.originalAddresses() == originalAddresses && r.originalPorts() == originalPorts)
+            {
+                return r.expiryMillis();
+            }
+        }
+        return -1;
     }
 
     /** Write every trailing entry through (before a shutdown, or a table read by another process). */
     public void flushAll(final long nowMillis)
     {
-        for (int s = 0; s <= mask; s++)
+        for (int s = 0; s < records.length; s++)
         {
             if (valid[s] && dirtySlot[s])
             {

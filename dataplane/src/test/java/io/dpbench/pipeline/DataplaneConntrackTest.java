@@ -121,6 +121,40 @@ class DataplaneConntrackTest
     }
 
     @Test
+    void retransmittedSynAndSimultaneousOpenThroughTheTable() throws Exception
+    {
+        try (ConntrackTable table = ConntrackTable.inMemory(100))
+        {
+            final SingleThreadDataplane d = ReplayConversations.dataplane(CLUSTER, table);
+            final ParsedPacket syn = tcp(d, CLIENT, 41000, VIP, 80, TcpFlyweight.SYN);
+            final int backend = syn.destinationAddress;
+            final int backendPort = syn.destinationPort;
+            final long firstExpiry = entry(table, 41000).expiryMillis();
+            // a retransmitted SYN before any reply: still SYN_SENT, and the timer is not renewed (kernel since 5.14)
+            final ParsedPacket again = tcp(d, CLIENT, 41000, VIP, 80, TcpFlyweight.SYN);
+            assertThat(again.destinationAddress).isEqualTo(backend);
+            ConntrackRecord r = entry(table, 41000);
+            assertThat(TcpTrack.state(r.state())).isEqualTo(TcpConntrack.SYN_SENT);
+            assertThat(r.expiryMillis()).isEqualTo(firstExpiry);
+
+            // simultaneous open: the backend sends a SYN of its own (reply direction) -> SYN_SENT2 (tcp_conntracks)
+            assertThat(tcp(d, backend, backendPort, CLIENT, 41000, TcpFlyweight.SYN).sourceAddress).isEqualTo(VIP);
+            r = entry(table, 41000);
+            assertThat(TcpTrack.state(r.state())).isEqualTo(TcpConntrack.SYN_SENT2);
+            // nf_conntrack_tcp_packet: before SEEN_REPLY, a SYN in SYN_SENT does not renew the timer, whichever side
+            // sends it; the state has already moved on
+            assertThat(r.expiryMillis()).isEqualTo(firstExpiry);
+            // the client answers with SYN/ACK -> SYN_RECV; the backend's ACK -> ESTABLISHED
+            tcp(d, CLIENT, 41000, VIP, 80, TcpFlyweight.SYN | TcpFlyweight.ACK);
+            assertThat(TcpTrack.state(entry(table, 41000).state())).isEqualTo(TcpConntrack.SYN_RECV);
+            tcp(d, backend, backendPort, CLIENT, 41000, TcpFlyweight.ACK);
+            r = entry(table, 41000);
+            assertThat(TcpTrack.state(r.state())).isEqualTo(TcpConntrack.ESTABLISHED);
+            assertThat(secondsLeft(r)).isEqualTo(86400);
+        }
+    }
+
+    @Test
     void whenTheTableIsFullExactlyTheExcessNewFlowsAreDroppedAndEstablishedOnesPass() throws Exception
     {
         try (ConntrackTable table = ConntrackTable.inMemory(1000))

@@ -20,7 +20,8 @@ import java.util.TreeMap;
 public final class JmhRun
 {
     /** One benchmark with one parameter set. {@code forks} holds each fork's iteration scores. */
-    public record Result(String benchmark, String params, String mode, String unit, List<double[]> forks)
+    public record Result(String benchmark, String params, String mode, String unit, List<double[]> forks,
+        Map<String, String> paramMap, double score, double scoreError)
     {
         public String key()
         {
@@ -160,7 +161,11 @@ public final class JmhRun
             }
             final StringBuilder paramText = new StringBuilder();
             params.forEach((k, v) -> paramText.append(paramText.length() == 0 ? "" : ",").append(k).append('=').append(v));
-            final Result result = new Result(benchmark, paramText.toString(), mode, unit, forks);
+            final JsonNode score = metric.get("score");
+            final JsonNode error = metric.get("scoreError");
+            final Result result = new Result(benchmark, paramText.toString(), mode, unit, forks, params,
+                score != null && score.isNumber() ? score.asDouble() : Double.NaN,
+                error != null && error.isNumber() ? error.asDouble() : Double.NaN);
             results.put(result.key(), result);
         }
         return new JmhRun(file, results);

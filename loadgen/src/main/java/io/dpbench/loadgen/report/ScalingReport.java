@@ -1,0 +1,178 @@
+package io.dpbench.loadgen.report;
+
+import io.dpbench.gate.JmhRun;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Turns a benchmark run's {@code jmh.json} into what a reader needs: {@code summary.md} (ns per new flow per N for
+ * each mode with JMH's error, IPVS speedup over iptables, the iptables slope from a least-squares fit, sync cost per
+ * mode, then every other benchmark) and {@code scaling.png} (log-log, error bars, one line per mode).
+ */
+public final class ScalingReport
+{
+    static final String IPTABLES = "IptablesNewFlowBenchmark.classifyNewFlow";
+    static final String IPVS = "IpvsNewFlowBenchmark.classifyNewFlow";
+
+    private ScalingReport()
+    {
+    }
+
+    /** One mode's curve: N -> (score, error). */
+    record Curve(String name, TreeMap<Integer, double[]> points)
+    {
+    }
+
+    static List<Curve> curves(final JmhRun run)
+    {
+        final Map<String, Curve> byName = new TreeMap<>();
+        for (final JmhRun.Result r : run.results().values())
+        {
+            final String services = r.paramMap().get("services");
+            if (services == null)
+            {
+                continue;
+            }
+            final String name;
+            if (r.benchmark().endsWith(IPTABLES))
+            {
+                name = "iptables";
+            }
+            else if (r.benchmark().endsWith(IPVS))
+            {
+                name = "ipvs " + r.paramMap().getOrDefault("scheduler", "?");
+            }
+            else
+            {
+                continue;
+            }
+            byName.computeIfAbsent(name, n -> new Curve(n, new TreeMap<>()))
+                .points().put(Integer.parseInt(services), new double[]{r.score(), r.scoreError()});
+        }
+        return new ArrayList<>(byName.values());
+    }
+
+    /** Least-squares slope of score over N (ns per added Service). */
+    static double slope(final TreeMap<Integer, double[]> points)
+    {
+        double sx = 0, sy = 0, sxx = 0, sxy = 0;
+        final int n = points.size();
+        for (final Map.Entry<Integer, double[]> e : points.entrySet())
+        {
+            final double x = e.getKey();
+            final double y = e.getValue()[0];
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+        }
+        return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    }
+
+    public static void write(final JmhRun run, final Path folder) throws IOException
+    {
+        final List<Curve> curves = curves(run);
+        Files.writeString(folder.resolve("summary.md"), summary(run, curves));
+        if (!curves.isEmpty())
+        {
+            plot(curves, folder.resolve("scaling.png"));
+        }
+    }
+
+    static String summary(final JmhRun run, final List<Curve> curves)
+    {
+        final StringBuilder sb = new StringBuilder("# Benchmark summary\n\n");
+        if (!curves.isEmpty())
+        {
+            sb.append("## New-flow cost, ns per flow (JMH mean +- 99.9% error)\n\n| Services |");
+            for (final Curve c : curves)
+            {
+                sb.append(' ').append(c.name()).append(" |");
+            }
+            final Curve iptables = curves.stream().filter(c -> c.name().equals("iptables")).findFirst().orElse(null);
+            final Curve rr = curves.stream().filter(c -> c.name().startsWith("ipvs")).findFirst().orElse(null);
+            if (iptables != null && rr != null)
+            {
+                sb.append(" speedup (iptables / ").append(rr.name()).append(") |");
+            }
+            sb.append("\n|---:|");
+            curves.forEach(c -> sb.append("---:|"));
+            if (iptables != null && rr != null)
+            {
+                sb.append("---:|");
+            }
+            sb.append('\n');
+            final java.util.TreeSet<Integer> ns = new java.util.TreeSet<>();
+            curves.forEach(c -> ns.addAll(c.points().keySet()));
+            for (final int n : ns)
+            {
+                sb.append("| ").append(n).append(" |");
+                for (final Curve c : curves)
+                {
+                    final double[] p = c.points().get(n);
+                    sb.append(p == null ? " - |" : String.format(Locale.ROOT, " %.1f +- %.1f |", p[0], p[1]));
+                }
+                if (iptables != null && rr != null)
+                {
+                    final double[] a = iptables.points().get(n);
+                    final double[] b = rr.points().get(n);
+                    sb.append(a == null || b == null ? " - |" : String.format(Locale.ROOT, " %.1fx |", a[0] / b[0]));
+                }
+                sb.append('\n');
+            }
+            if (iptables != null && iptables.points().size() >= 2)
+            {
+                final double slope = slope(iptables.points());
+                sb.append(String.format(Locale.ROOT, "%niptables slope (least squares over N): %.3f ns per Service, "
+                    + "i.e. %.3f ns per KUBE-SERVICES rule walked (a uniformly chosen Service is found half-way down)%n",
+                    slope, 2 * slope));
+            }
+        }
+        sb.append("\n## All benchmarks\n\n| benchmark | params | score | error | unit |\n|---|---|---:|---:|---|\n");
+        for (final JmhRun.Result r : run.results().values())
+        {
+            final String name = r.benchmark().startsWith("io.dpbench.bench.") ? r.benchmark().substring(17) : r.benchmark();
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %.4g | %.3g | %s |%n", name, r.params(), r.score(),
+                r.scoreError(), r.unit()));
+        }
+        return sb.toString();
+    }
+
+    static void plot(final List<Curve> curves, final Path png) throws IOException
+    {
+        final XYChart chart = new XYChartBuilder().width(900).height(600)
+            .title("New-flow cost vs Services (kube-proxy iptables vs IPVS)")
+            .xAxisTitle("Services (N, 4 endpoints each)").yAxisTitle("ns per new flow").build();
+        chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setErrorBarsColorSeriesColor(true);
+        for (final Curve c : curves)
+        {
+            final double[] x = new double[c.points().size()];
+            final double[] y = new double[x.length];
+            final double[] e = new double[x.length];
+            int i = 0;
+            for (final Map.Entry<Integer, double[]> p : c.points().entrySet())
+            {
+                x[i] = p.getKey();
+                y[i] = p.getValue()[0];
+                e[i] = Double.isNaN(p.getValue()[1]) ? 0 : Math.min(p.getValue()[1], 0.9 * p.getValue()[0]);
+                i++;
+            }
+            final XYSeries series = chart.addSeries(c.name(), x, y, e);
+            series.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.CIRCLE);
+        }
+        BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+}

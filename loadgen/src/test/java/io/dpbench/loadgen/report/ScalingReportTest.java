@@ -1,0 +1,56 @@
+package io.dpbench.loadgen.report;
+
+import io.dpbench.cli.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ScalingReportTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void summaryAndPlotFromAKnownRun() throws Exception
+    {
+        // iptables: 100 + 2 ns per Service; IPVS rr: a flat 20 ns
+        final StringBuilder json = new StringBuilder("[");
+        final int[] ns = {10, 1000, 10000, 50000};
+        for (int i = 0; i < ns.length; i++)
+        {
+            json.append(i == 0 ? "" : ",").append(result("io.dpbench.bench.iptables.IptablesNewFlowBenchmark.classifyNewFlow",
+                "{\"services\":\"" + ns[i] + "\"}", 100 + 2.0 * ns[i]));
+            json.append(',').append(result("io.dpbench.bench.ipvs.IpvsNewFlowBenchmark.classifyNewFlow",
+                "{\"scheduler\":\"rr\",\"services\":\"" + ns[i] + "\"}", 20));
+        }
+        json.append(',').append(result("io.dpbench.bench.sync.IpvsSyncBenchmark.ipvsRemoveAddServer",
+            "{\"scheduler\":\"rr\",\"services\":\"10\"}", 50)).append(']');
+        Files.writeString(dir.resolve("jmh.json"), json.toString());
+
+        final StringWriter out = new StringWriter();
+        assertThat(Main.run(new String[]{"report", "--run", dir.toString()}, new PrintWriter(out),
+            new PrintWriter(new StringWriter()))).isZero();
+        final String summary = Files.readString(dir.resolve("summary.md"));
+        assertThat(summary).contains("| Services | iptables | ipvs rr | speedup (iptables / ipvs rr) |")
+            .contains("| 50000 | 100100.0 +- 1.0 | 20.0 +- 1.0 | 5005.0x |")
+            .contains("iptables slope (least squares over N): 2.000 ns per Service, i.e. 4.000 ns per KUBE-SERVICES rule")
+            .contains("| sync.IpvsSyncBenchmark.ipvsRemoveAddServer | scheduler=rr,services=10 | 50.00 |");
+        final byte[] png = Files.readAllBytes(dir.resolve("scaling.png"));
+        assertThat(png.length).isGreaterThan(10_000);
+        assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
+    }
+
+    private static String result(final String benchmark, final String params, final double score)
+    {
+        return String.format(Locale.ROOT, "{\"benchmark\":\"%s\",\"mode\":\"avgt\",\"params\":%s,\"primaryMetric\":{"
+            + "\"score\":%.3f,\"scoreError\":1.0,\"scoreUnit\":\"ns/op\",\"rawData\":[[%.3f,%.3f,%.3f]]}}",
+            benchmark, params, score, score, score, score);
+    }
+}

@@ -27,36 +27,6 @@ public final class ShortestExpectedDelayScheduler implements Scheduler
     public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
-        int least = -1;
-        int i = 0;
-        for (; i < count; i++)
-        {
-            final RealServer dest = destinations[i];
-            if (!dest.overloaded() && dest.weight() > 0)
-            {
-                least = i;
-                break;
-            }
-        }
-        if (least < 0)
-        {
-            return -1;
-        }
-        int loh = destinations[least].activeConnections() + 1;
-        for (i = least + 1; i < count; i++)
-        {
-            final RealServer dest = destinations[i];
-            if (dest.overloaded())
-            {
-                continue;
-            }
-            final int doh = dest.activeConnections() + 1;
-            if ((long)loh * dest.weight() > (long)doh * destinations[least].weight())
-            {
-                least = i;
-                loh = doh;
-            }
-        }
-        return least;
+        return WeightedCostWalk.leastWeightedCost(destinations, count, true);
     }
 }

@@ -19,8 +19,9 @@ import java.util.List;
  * Entry point of {@code benchmarks.jar}: JMH's own command line, plus the project's JVM flags (the repository's
  * {@code jvm.flags}, packaged into this jar) appended to every forked benchmark JVM, so a fork gets what Agrona and
  * Chronicle Map need however the jar was started. Everything else is JMH's: {@code -h} lists its options.
- * Because these flags are given as options they replace any {@code @Fork(jvmArgsAppend)} of a benchmark (JMH's
- * precedence), so benchmarks must not rely on that annotation.
+ * A {@code -jvmArgsAppend} given on the command line is kept, after them. Because these flags are given as options
+ * they replace any {@code @Fork(jvmArgsAppend)} of a benchmark (JMH's precedence), so benchmarks must not rely on
+ * that annotation.
  */
 public final class Main
 {
@@ -48,6 +49,11 @@ public final class Main
             return;
         }
         final List<String> flags = jvmFlags();
+        // the command line's own -jvmArgsAppend would be replaced by ours: keep it, after the project's flags
+        if (commandLine.getJvmArgsAppend().hasValue())
+        {
+            flags.addAll(commandLine.getJvmArgsAppend().get());
+        }
         final Options options = new OptionsBuilder().parent(commandLine)
             .jvmArgsAppend(flags.toArray(new String[0]))
             .build();

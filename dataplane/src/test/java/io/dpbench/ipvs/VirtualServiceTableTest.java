@@ -5,6 +5,8 @@ import io.dpbench.model.NodeConfig;
 import io.dpbench.model.SyntheticCluster;
 import io.dpbench.packet.Ipv4Address;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -73,13 +75,39 @@ class VirtualServiceTableTest
         }
     }
 
-    @Test
-    void batchClassificationEqualsOneByOne()
+    /**
+     * The batch path decides exactly as one flow at a time, for every scheduler,
+     * with persistence and source ranges from the realistic mix and one server in five at weight 0 (mh-fallback
+     * probing, rejects when a service has none left).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "mh+fallback+port"})
+    void batchClassificationEqualsOneByOne(final String spec)
     {
-        final IpvsProxier a = new IpvsProxier(NodeConfig.defaults(), "wrr", SchedulerFlags.NONE)
+        final String scheduler = spec.split("\\+")[0];
+        final SchedulerFlags flags = new SchedulerFlags(spec.contains("fallback"), spec.contains("port"));
+        final IpvsProxier a = new IpvsProxier(NodeConfig.defaults(), scheduler, flags)
             .syncAll(SyntheticCluster.generate(2000, 3, 2, SyntheticCluster.Mix.REALISTIC));
-        final IpvsProxier b = new IpvsProxier(NodeConfig.defaults(), "wrr", SchedulerFlags.NONE)
+        final IpvsProxier b = new IpvsProxier(NodeConfig.defaults(), scheduler, flags)
             .syncAll(SyntheticCluster.generate(2000, 3, 2, SyntheticCluster.Mix.REALISTIC));
+        int drained = 0;
+        for (final IpvsProxier p : new IpvsProxier[] {a, b})
+        {
+            final SplittableRandom pick = new SplittableRandom(11);
+            drained = 0;
+            for (final VirtualService vs : p.table().all())
+            {
+                for (int i = 0; i < vs.destinationCount(); i++)
+                {
+                    if (pick.nextInt(5) == 0)
+                    {
+                        vs.reweight(vs.destination(i).address(), vs.destination(i).port(), 0);
+                        drained++;
+                    }
+                }
+            }
+        }
+        assertThat(drained).isPositive();
         final IpvsClassifier single = new IpvsClassifier(a);
         final IpvsClassifier batch = new IpvsClassifier(b);
         final SplittableRandom random = new SplittableRandom(3);
@@ -89,6 +117,7 @@ class VirtualServiceTableTest
             flows[i] = new IpvsFlow();
         }
         final IpvsFlow one = new IpvsFlow();
+        final int[] verdicts = new int[4];
         for (int round = 0; round < 200; round++)
         {
             for (final IpvsFlow f : flows)
@@ -96,17 +125,24 @@ class VirtualServiceTableTest
                 f.reset(random.nextBoolean() ? 6 : 17, Ipv4Address.parse("10.244.0.0") + random.nextInt(5000),
                     30000 + random.nextInt(30000), Ipv4Address.parse("10.96.0.1") + random.nextInt(2100),
                     random.nextInt(4) == 0 ? 53 : 80);
+                f.nowNanos = round * 1_000_000_000L;
             }
             batch.classifyBatch(flows, flows.length);
             for (final IpvsFlow f : flows)
             {
                 one.reset(f.protocol, f.sourceAddress, f.sourcePort, f.destinationAddress, f.destinationPort);
+                one.nowNanos = f.nowNanos;
                 single.classifyNewFlow(one);
                 assertThat(f.verdict).isEqualTo(one.verdict);
                 assertThat(f.masquerade).isEqualTo(one.masquerade);
                 assertThat(f.server == null ? null : IpvsTracer.hostPort(f.server))
                     .isEqualTo(one.server == null ? null : IpvsTracer.hostPort(one.server));
+                verdicts[f.verdict]++;
             }
         }
+        // the mix reaches every outcome the classifier has
+        assertThat(verdicts[IpvsFlow.DNAT]).isPositive();
+        assertThat(verdicts[IpvsFlow.ACCEPT]).isPositive();
+        assertThat(verdicts[IpvsFlow.REJECT]).isPositive();
     }
 }

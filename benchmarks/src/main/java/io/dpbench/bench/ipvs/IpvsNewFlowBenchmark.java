@@ -28,6 +28,10 @@ import java.util.concurrent.TimeUnit;
  * Services with E = 4 real servers, the same clusters and flow pool as {@code IptablesNewFlowBenchmark}, per
  * scheduler, one flow at a time ({@code classifyNewFlow}) and as batches whose lookups go first
  * ({@code classifyNewFlowBatch}). Reported per flow; allocation-free.
+ * <p>
+ * With uniform traffic the flows touch min(N, 4096) Services, so from about N = 1,000 the decision's half-dozen
+ * dependent loads (hash slot, service, scheduler, server list, server, mh slot) miss the core's caches: cost grows
+ * with the working set, not with N. {@code hot} separates the two.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,6 +50,14 @@ public class IpvsNewFlowBenchmark
     @Param({"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh"})
     public String scheduler;
 
+    /**
+     * 0: flows to all N Services (the scaling curve). K > 0: flows to K of the N only, a control that keeps the
+     * table at N and the cache working set at K (e.g. {@code -p hot=10}: N = 50,000 then costs what N = 10 does if
+     * the lookup itself is O(1)).
+     */
+    @Param({"0"})
+    public int hot;
+
     private IpvsClassifier classifier;
     private final IpvsFlow flow = new IpvsFlow();
     private final IpvsFlow[] batch = new IpvsFlow[BATCH];
@@ -62,7 +74,7 @@ public class IpvsNewFlowBenchmark
         {
             batch[i] = new IpvsFlow();
         }
-        pool = new ServiceFlowPool(services);
+        pool = new ServiceFlowPool(services, hot);
     }
 
     @Benchmark

@@ -30,8 +30,11 @@ import java.util.IdentityHashMap;
  * service edits weights in place.
  * <p>
  * <b>Population.</b> Rounds over the list: each destination with turns takes its next free preferred slot
- * {@code turns} times in a row, until all {@code M} slots are full. The table is a compact {@code int[M]} of
- * destination indices (-1 when there are no usable destinations).
+ * {@code turns} times in a row, until all {@code M} slots are full. The table is a compact {@code char[M]} of
+ * destination indices, 16 bits each ({@link #EMPTY} when there are no usable destinations): the kernel's entries are
+ * 8-byte pointers, but a node with tens of thousands of mh services would spend gigabytes on them, and the smaller
+ * the table, the more of it stays in cache. That caps a service at 65,535 destinations (the kernel allows up to
+ * the table size), far above any Kubernetes Service's endpoint count.
  * <p>
  * <b>Lookup.</b> Slot {@code H1(v = sport + saddr) % M}, the port being 0 unless mh-port
  * ({@code IP_VS_SVC_F_SCHED_MH_PORT}) is set; the caller passes port 0 for protocols without ports, as
@@ -64,8 +67,14 @@ public final class MaglevScheduler implements Scheduler
     private final boolean port;
     private final int size;
     private final int tabBits;
-    /** Slot to destination index, -1 when empty. */
-    private final int[] lookup;
+    /** Most destinations a service may have here (16-bit slots, one value reserved for {@link #EMPTY}). */
+    public static final int MAX_DESTINATIONS = 0xFFFF;
+
+    /** A slot with no destination. */
+    static final char EMPTY = 0xFFFF;
+
+    /** Slot to destination index, {@link #EMPTY} when empty. */
+    private final char[] lookup;
 
     private RealServer[] known = new RealServer[0];
     private int[] knownLastWeight = new int[0];
@@ -90,8 +99,8 @@ public final class MaglevScheduler implements Scheduler
         // IP_VS_MH_TAB_BITS = CONFIG_IP_VS_MH_TAB_INDEX / 2; for 65537, which no kernel build has, dpbench uses the
         // bits of its neighbour 65521 (index 16)
         this.tabBits = (index + 8) / 2;
-        this.lookup = new int[tableSize];
-        Arrays.fill(lookup, -1);
+        this.lookup = new char[tableSize];
+        Arrays.fill(lookup, EMPTY);
     }
 
     @Override
@@ -111,6 +120,11 @@ public final class MaglevScheduler implements Scheduler
         if (count > size)
         {
             throw new IllegalArgumentException("mh: " + count + " destinations do not fit a table of " + size);
+        }
+        if (count > MAX_DESTINATIONS)
+        {
+            throw new IllegalArgumentException("mh: " + count + " destinations; dpbench's 16-bit slots hold at most " +
+                MAX_DESTINATIONS);
         }
         final int[] lastWeight = lastWeights(destinations, count);
         known = Arrays.copyOf(destinations, count);
@@ -132,7 +146,7 @@ public final class MaglevScheduler implements Scheduler
         }
         if (gcd < 1)
         {
-            Arrays.fill(lookup, -1); // ip_vs_mh_reset
+            Arrays.fill(lookup, EMPTY); // ip_vs_mh_reset
             return;
         }
         final int shift = Math.max(0, (32 - Integer.numberOfLeadingZeros(max / gcd)) - tabBits);
@@ -178,7 +192,7 @@ public final class MaglevScheduler implements Scheduler
                 c = perm[dest];
             }
             taken[c >>> 6] |= 1L << c;
-            lookup[c] = dest;
+            lookup[c] = (char)dest;
             if (++n == size)
             {
                 return;
@@ -198,7 +212,7 @@ public final class MaglevScheduler implements Scheduler
         final int hashPort = port ? sourcePort & 0xFFFF : 0;
         final int ihash = Integer.remainderUnsigned(hashKey(sourceAddress, hashPort, HASH1_KEY, 0), size);
         int dest = lookup[ihash];
-        if (dest < 0)
+        if (dest == EMPTY)
         {
             return -1;
         }
@@ -214,7 +228,7 @@ public final class MaglevScheduler implements Scheduler
         {
             final int roffset = (offset + ihash) % size;
             dest = lookup[Integer.remainderUnsigned(hashKey(sourceAddress, hashPort, HASH1_KEY, roffset), size)];
-            if (dest < 0)
+            if (dest == EMPTY)
             {
                 break;
             }
@@ -235,7 +249,7 @@ public final class MaglevScheduler implements Scheduler
     /** The destination index slot {@code i} holds (-1 when empty); for tests. */
     int slot(final int i)
     {
-        return lookup[i];
+        return lookup[i] == EMPTY ? -1 : lookup[i];
     }
 
     /**

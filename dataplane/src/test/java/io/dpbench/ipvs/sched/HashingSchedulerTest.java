@@ -410,6 +410,21 @@ class HashingSchedulerTest
         assertThatThrownBy(() -> mh.update(s, 252)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** 16-bit slots: the last index a slot can name is 65,534; beyond it dpbench refuses (the kernel would not). */
+    @Test
+    void mhHoldsUpTo65535ServersInItsSixteenBitSlots()
+    {
+        final int[] weights = new int[MaglevScheduler.MAX_DESTINATIONS + 1];
+        Arrays.fill(weights, 1);
+        final RealServer[] s = servers(weights);
+        final MaglevScheduler mh = new MaglevScheduler(SchedulerFlags.NONE, 131071);
+        mh.update(s, MaglevScheduler.MAX_DESTINATIONS);
+        final int[] counts = slotCounts(mh, MaglevScheduler.MAX_DESTINATIONS);
+        assertThat(counts[MaglevScheduler.MAX_DESTINATIONS - 1]).isPositive();
+        assertThatThrownBy(() -> mh.update(s, MaglevScheduler.MAX_DESTINATIONS + 1))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("16-bit");
+    }
+
     private static int[] slotCounts(final MaglevScheduler mh, final int servers)
     {
         final int[] counts = new int[servers];

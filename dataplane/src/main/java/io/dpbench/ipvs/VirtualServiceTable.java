@@ -19,6 +19,13 @@ public final class VirtualServiceTable
 {
     private static final int INITIAL_CAPACITY = 16;
 
+    /**
+     * Test hook, never for use: with {@code -Ddpbench.test.linearIpvsLookup=true} every lookup scans the whole table
+     * instead of hashing, an O(N) slip planted so that the regression gate can be shown to catch one. Read once; a
+     * constant false costs nothing after JIT compilation.
+     */
+    static final boolean LINEAR_SCAN_HOOK = Boolean.getBoolean("dpbench.test.linearIpvsLookup");
+
     private long[] keys = new long[INITIAL_CAPACITY];
     private VirtualService[] values = new VirtualService[INITIAL_CAPACITY];
     private int mask = INITIAL_CAPACITY - 1;
@@ -95,6 +102,10 @@ public final class VirtualServiceTable
     public VirtualService find(final int protocol, final int address, final int port)
     {
         final long key = VirtualService.key(protocol, address, port);
+        if (LINEAR_SCAN_HOOK)
+        {
+            return findByScan(key);
+        }
         int i = slot(key, mask);
         long k;
         while ((k = keys[i]) != 0)
@@ -106,6 +117,21 @@ public final class VirtualServiceTable
             i = (i + 1) & mask;
         }
         return null;
+    }
+
+    /** The {@link #LINEAR_SCAN_HOOK} lookup: every slot in order, O(capacity). */
+    VirtualService findByScan(final long key)
+    {
+        final long[] k = keys;
+        VirtualService found = null;
+        for (int i = 0; i < k.length; i++)
+        {
+            if (k[i] == key)
+            {
+                found = values[i];
+            }
+        }
+        return found;
     }
 
     /** Slots a lookup of this key reads (1 = found or absent at its home slot); for tests and reports. */
@@ -141,6 +167,11 @@ public final class VirtualServiceTable
         for (int j = 0; j < n; j++)
         {
             final long key = packedKeys[j];
+            if (LINEAR_SCAN_HOOK)
+            {
+                out[j] = findByScan(key);
+                continue;
+            }
             int i = slots[j];
             long at;
             VirtualService found = null;

@@ -51,6 +51,28 @@ class VirtualServiceTableTest
         assertThat(table.all()).hasSize(model.size());
     }
 
+    /**
+     * The regression gate's planted slowdown (-Ddpbench.test.linearIpvsLookup) is off unless asked for, and when on
+     * it finds exactly what hashing finds, so a benchmark run with it measures only the slower lookup.
+     */
+    @Test
+    void linearScanHookIsOffByDefaultAndFindsWhatHashingFinds()
+    {
+        assertThat(System.getProperty("dpbench.test.linearIpvsLookup")).isNull();
+        assertThat(VirtualServiceTable.LINEAR_SCAN_HOOK).isFalse();
+        final VirtualServiceTable table = new VirtualServiceTable();
+        for (int i = 0; i < 500; i++)
+        {
+            table.put(new VirtualService(6, Ipv4Address.parse("10.96.0.1") + i, 80, Schedulers.create("rr", SchedulerFlags.NONE), 0));
+        }
+        for (int i = 0; i < 600; i++)
+        {
+            final int address = Ipv4Address.parse("10.96.0.1") + i;
+            assertThat(table.findByScan(VirtualService.key(6, address, 80))).isSameAs(table.find(6, address, 80));
+            assertThat(table.findByScan(VirtualService.key(17, address, 80))).isNull();
+        }
+    }
+
     /** IPVS's O(1), counted rather than timed: slots read per lookup do not grow with the number of Services. */
     @Test
     void lookupWorkDoesNotGrowWithServices()

@@ -59,9 +59,13 @@ public final class GateVerb implements Verb
         }
         final PrintWriter out = spec.commandLine().getOut();
         final List<RegressionGate.Row> rows;
+        final List<String> notCompared;
         try
         {
-            rows = RegressionGate.compare(JmhRun.load(baseline), JmhRun.load(current), tolerancePercent / 100.0, normalize);
+            final JmhRun base = JmhRun.load(baseline);
+            final JmhRun now = JmhRun.load(current);
+            rows = RegressionGate.compare(base, now, tolerancePercent / 100.0, normalize);
+            notCompared = RegressionGate.onlyInOne(base, now);
         }
         catch (final GateInputException ex)
         {
@@ -87,8 +91,14 @@ public final class GateVerb implements Verb
                 regressions++;
             }
         }
-        out.printf("%d compared, %d regression(s) beyond %.1f%%%s%n", rows.size(), regressions, tolerancePercent,
-            normalize == null ? "" : ", normalized by " + normalize);
+        for (final String key : notCompared)
+        {
+            final int colon = key.indexOf(": ");
+            out.println("not compared, " + key.substring(0, colon + 2) + shorten(key.substring(colon + 2)));
+        }
+        out.printf("%d compared, %d regression(s) beyond %.1f%%%s%s%n", rows.size(), regressions, tolerancePercent,
+            normalize == null ? "" : ", normalized by " + normalize,
+            notCompared.isEmpty() ? "" : ", " + notCompared.size() + " in one run only (not compared)");
         if (markdown != null)
         {
             Files.writeString(markdown, md.toString());

@@ -70,6 +70,30 @@ public final class RegressionGate
         return rows;
     }
 
+    /**
+     * Benchmark and parameter sets present in one run but not the other, each marked "baseline only:" or
+     * "current only:": what the gate did not compare (a benchmark that failed, or a suite that changed).
+     */
+    public static List<String> onlyInOne(final JmhRun baseline, final JmhRun current)
+    {
+        final List<String> out = new ArrayList<>();
+        for (final String key : baseline.results().keySet())
+        {
+            if (!current.results().containsKey(key))
+            {
+                out.add("baseline only: " + key);
+            }
+        }
+        for (final String key : current.results().keySet())
+        {
+            if (!baseline.results().containsKey(key))
+            {
+                out.add("current only: " + key);
+            }
+        }
+        return out;
+    }
+
     private static boolean matches(final String benchmark, final String name)
     {
         return benchmark.equals(name) || benchmark.endsWith("." + name) || benchmark.endsWith(name);

@@ -29,8 +29,14 @@ class RegressionGateTest
     /** Write a run: 2 forks x 5 iterations per benchmark, each score = mean x factor(benchmark index, sample). */
     private Path run(final String name, final BiFunction<Integer, Integer, Double> factor)
     {
+        return run(name, factor, BENCHMARKS.length);
+    }
+
+    /** A run of the first {@code count} benchmarks only. */
+    private Path run(final String name, final BiFunction<Integer, Integer, Double> factor, final int count)
+    {
         final StringBuilder json = new StringBuilder("[");
-        for (int b = 0; b < BENCHMARKS.length; b++)
+        for (int b = 0; b < count; b++)
         {
             json.append(b == 0 ? "" : ",").append("{\"benchmark\":\"").append(BENCHMARKS[b]).append("\",\"mode\":\"avgt\",")
                 .append("\"params\":{\"services\":\"10\"},\"primaryMetric\":{\"score\":").append(MEANS[b])
@@ -135,6 +141,17 @@ class RegressionGateTest
         // on the same slower machine, a benchmark 25% slower still fails
         assertThat(gate(base, run("slower-and-regressed", (b, i) -> b == 1 ? 1.5 * 1.25 : 1.5),
             "--normalize=CalibrationBenchmark.spin")).isEqualTo(1);
+    }
+
+    /** A benchmark missing from one run (it failed, or the suite changed) is named, not silently skipped. */
+    @Test
+    void aBenchmarkInOneRunOnlyIsListedAsNotCompared()
+    {
+        final Path base = run("base", (b, i) -> 1.0);
+        assertThat(gate(base, run("fewer", (b, i) -> 1.0, 2))).isZero();
+        assertThat(out.toString())
+            .contains("not compared, baseline only: CalibrationBenchmark.spin services=10")
+            .contains("2 compared, 0 regression(s) beyond 10.0%, 1 in one run only (not compared)");
     }
 
     @Test

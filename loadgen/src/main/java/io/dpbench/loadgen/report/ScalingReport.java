@@ -44,23 +44,43 @@ public final class ScalingReport
             {
                 continue;
             }
-            final String name;
+            final String mode;
             if (r.benchmark().endsWith(IPTABLES))
             {
-                name = "iptables";
+                mode = "iptables";
             }
             else if (r.benchmark().endsWith(IPVS))
             {
-                name = "ipvs " + r.paramMap().getOrDefault("scheduler", "?");
+                mode = "ipvs " + r.paramMap().getOrDefault("scheduler", "?");
             }
             else
             {
                 continue;
             }
+            final String name = mode + otherParams(r.paramMap());
             byName.computeIfAbsent(name, n -> new Curve(n, new TreeMap<>()))
                 .points().put(Integer.parseInt(services), new double[]{r.score(), r.scoreError()});
         }
         return new ArrayList<>(byName.values());
+    }
+
+    /**
+     * Parameters other than N and the scheduler, as " key=value" in name order, so that runs with a control (e.g.
+     * IpvsNewFlowBenchmark's hot=10) draw their own curves instead of overwriting the main ones. hot=0 is the default
+     * (all N Services) and names nothing.
+     */
+    static String otherParams(final Map<String, String> params)
+    {
+        final StringBuilder out = new StringBuilder();
+        for (final Map.Entry<String, String> e : new TreeMap<>(params).entrySet())
+        {
+            final String key = e.getKey();
+            if (!key.equals("services") && !key.equals("scheduler") && !(key.equals("hot") && e.getValue().equals("0")))
+            {
+                out.append(' ').append(key).append('=').append(e.getValue());
+            }
+        }
+        return out.toString();
     }
 
     /** Least-squares slope of score over N (ns per added Service). */
@@ -101,7 +121,9 @@ public final class ScalingReport
                 sb.append(' ').append(c.name()).append(" |");
             }
             final Curve iptables = curves.stream().filter(c -> c.name().equals("iptables")).findFirst().orElse(null);
-            final Curve rr = curves.stream().filter(c -> c.name().startsWith("ipvs")).findFirst().orElse(null);
+            // the speedup is over kube-proxy's default scheduler, rr, when the run has it
+            final Curve rr = curves.stream().filter(c -> c.name().equals("ipvs rr")).findFirst()
+                .orElse(curves.stream().filter(c -> c.name().startsWith("ipvs")).findFirst().orElse(null));
             if (iptables != null && rr != null)
             {
                 sb.append(" speedup (iptables / ").append(rr.name()).append(") |");

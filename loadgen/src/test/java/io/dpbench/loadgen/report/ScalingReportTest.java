@@ -28,7 +28,10 @@ class ScalingReportTest
             json.append(i == 0 ? "" : ",").append(result("io.dpbench.bench.iptables.IptablesNewFlowBenchmark.classifyNewFlow",
                 "{\"services\":\"" + ns[i] + "\"}", 100 + 2.0 * ns[i]));
             json.append(',').append(result("io.dpbench.bench.ipvs.IpvsNewFlowBenchmark.classifyNewFlow",
-                "{\"scheduler\":\"rr\",\"services\":\"" + ns[i] + "\"}", 20));
+                "{\"hot\":\"0\",\"scheduler\":\"rr\",\"services\":\"" + ns[i] + "\"}", 20));
+            // the hot-set control draws its own curve, never overwriting the main one
+            json.append(',').append(result("io.dpbench.bench.ipvs.IpvsNewFlowBenchmark.classifyNewFlow",
+                "{\"hot\":\"10\",\"scheduler\":\"rr\",\"services\":\"" + ns[i] + "\"}", 15));
         }
         json.append(',').append(result("io.dpbench.bench.sync.IpvsSyncBenchmark.ipvsRemoveAddServer",
             "{\"scheduler\":\"rr\",\"services\":\"10\"}", 50)).append(']');
@@ -38,8 +41,8 @@ class ScalingReportTest
         assertThat(Main.run(new String[]{"report", "--run", dir.toString()}, new PrintWriter(out),
             new PrintWriter(new StringWriter()))).isZero();
         final String summary = Files.readString(dir.resolve("summary.md"));
-        assertThat(summary).contains("| Services | iptables | ipvs rr | speedup (iptables / ipvs rr) |")
-            .contains("| 50000 | 100100.0 +- 1.0 | 20.0 +- 1.0 | 5005.0x |")
+        assertThat(summary).contains("| Services | iptables | ipvs rr | ipvs rr hot=10 | speedup (iptables / ipvs rr) |")
+            .contains("| 50000 | 100100.0 +- 1.0 | 20.0 +- 1.0 | 15.0 +- 1.0 | 5005.0x |")
             .contains("iptables slope (least squares over N): 2.000 ns per Service, i.e. 4.000 ns per KUBE-SERVICES rule")
             .contains("| sync.IpvsSyncBenchmark.ipvsRemoveAddServer | scheduler=rr,services=10 | 50.00 |");
         final byte[] png = Files.readAllBytes(dir.resolve("scaling.png"));

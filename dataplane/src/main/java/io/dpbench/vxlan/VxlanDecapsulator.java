@@ -1,0 +1,225 @@
+package io.dpbench.vxlan;
+
+import io.dpbench.packet.EthernetFlyweight;
+import io.dpbench.packet.InternetChecksum;
+import io.dpbench.packet.Ipv4Flyweight;
+import io.dpbench.packet.UdpFlyweight;
+import io.dpbench.packet.VxlanFlyweight;
+import org.agrona.DirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * Decapsulation of frames that arrive on the underlay for this node's vxlan device: the outer headers are validated
+ * in the order the kernel's receive path meets them (ip_rcv_core, udp_rcv, vxlan_rcv) and the inner frame is found
+ * in place. Anything else is dropped and counted by reason; nothing here throws on packet bytes. Outer IPv4 options
+ * are legal and stepped over. Like Linux's vxlan_rcv, a VXLAN header without the I flag, or with any reserved bit
+ * set, is dropped (RFC 7348 says receivers ignore reserved bits; Linux treats them as unknown extensions). Outer
+ * fragments are counted and dropped: the kernel would reassemble them first, dpbench does not. One owner thread; no
+ * allocation.
+ */
+public final class VxlanDecapsulator
+{
+    /** Why a frame was not decapsulated. */
+    public enum Drop
+    {
+        TRUNCATED_OUTER_ETHERNET("frame shorter than an Ethernet header (or its VLAN tags)"),
+        NOT_IPV4("outer EtherType is not IPv4"),
+        TRUNCATED_OUTER_IPV4("frame ends inside the outer IPv4 header"),
+        BAD_OUTER_IP_HEADER("outer IPv4 version is not 4 or its IHL is below 5"),
+        BAD_OUTER_IP_CHECKSUM("outer IPv4 header checksum does not verify"),
+        BAD_OUTER_IP_LENGTH("outer IPv4 total length beyond the frame or below the header"),
+        OUTER_FRAGMENT("outer IPv4 packet is a fragment (the kernel reassembles; dpbench does not)"),
+        NOT_UDP("outer protocol is not UDP"),
+        TRUNCATED_UDP("packet ends inside the outer UDP header"),
+        BAD_UDP_LENGTH("outer UDP length below 8 or beyond the IPv4 payload"),
+        NOT_VXLAN_PORT("outer UDP destination port is not the device's"),
+        BAD_UDP_CHECKSUM("outer UDP checksum is set and does not verify"),
+        TRUNCATED_VXLAN("UDP payload shorter than a VXLAN header"),
+        BAD_VXLAN_FLAGS("VXLAN I flag clear or a reserved bit set (Linux drops both)"),
+        UNKNOWN_VNI("VNI is not the device's"),
+        TRUNCATED_INNER("inner frame shorter than an Ethernet header");
+
+        private final String description;
+
+        Drop(final String description)
+        {
+            this.description = description;
+        }
+
+        public String description()
+        {
+            return description;
+        }
+
+        /** The reason as the CLI prints it, e.g. {@code unknown-vni}. */
+        public String label()
+        {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    private static final Drop[] DROPS = Drop.values();
+
+    private final VxlanConfig config;
+    private final long[] drops = new long[DROPS.length];
+    private long decapsulated;
+    private int innerLength;
+    private int vni;
+
+    public VxlanDecapsulator(final VxlanConfig config)
+    {
+        this.config = config;
+    }
+
+    /**
+     * Decapsulate the frame at {@code [offset, offset + length)}: returns the offset of the inner Ethernet frame (its
+     * length is then {@link #innerLength()}), or -1 when the frame is dropped, its reason counted.
+     */
+    public int decapsulate(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int end = offset + length;
+        int at = offset + EthernetFlyweight.ETHER_TYPE_OFFSET;
+        if (at + 2 > end)
+        {
+            return drop(Drop.TRUNCATED_OUTER_ETHERNET);
+        }
+        int etherType = buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        for (int tags = 0; EthernetFlyweight.isVlanTpid(etherType) && tags < EthernetFlyweight.MAX_VLAN_TAGS; tags++)
+        {
+            at += EthernetFlyweight.VLAN_TAG_LENGTH;
+            if (at + 2 > end)
+            {
+                return drop(Drop.TRUNCATED_OUTER_ETHERNET);
+            }
+            etherType = buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        }
+        if (etherType != EthernetFlyweight.ETHER_TYPE_IPV4)
+        {
+            return drop(Drop.NOT_IPV4);
+        }
+        final int ip = at + 2;
+        if (ip + Ipv4Flyweight.MIN_HEADER_LENGTH > end)
+        {
+            return drop(Drop.TRUNCATED_OUTER_IPV4);
+        }
+        final int versionIhl = buffer.getByte(ip) & 0xFF;
+        final int headerLength = (versionIhl & 0x0F) * 4;
+        if ((versionIhl >>> 4) != 4 || headerLength < Ipv4Flyweight.MIN_HEADER_LENGTH)
+        {
+            return drop(Drop.BAD_OUTER_IP_HEADER);
+        }
+        if (ip + headerLength > end)
+        {
+            return drop(Drop.TRUNCATED_OUTER_IPV4);
+        }
+        if (InternetChecksum.fold(InternetChecksum.add(buffer, ip, headerLength, 0)) != 0xFFFF)
+        {
+            return drop(Drop.BAD_OUTER_IP_CHECKSUM);
+        }
+        final int totalLength = buffer.getShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (totalLength < headerLength || ip + totalLength > end)
+        {
+            return drop(Drop.BAD_OUTER_IP_LENGTH);
+        }
+        final int fragment = buffer.getShort(ip + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if ((fragment & (Ipv4Flyweight.FLAG_MORE_FRAGMENTS | Ipv4Flyweight.FRAGMENT_OFFSET_MASK)) != 0)
+        {
+            return drop(Drop.OUTER_FRAGMENT);
+        }
+        if ((buffer.getByte(ip + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF) != Ipv4Flyweight.PROTOCOL_UDP)
+        {
+            return drop(Drop.NOT_UDP);
+        }
+        final int udp = ip + headerLength;
+        final int ipEnd = ip + totalLength; // Ethernet padding beyond the IPv4 packet is not part of it
+        if (udp + UdpFlyweight.HEADER_LENGTH > ipEnd)
+        {
+            return drop(Drop.TRUNCATED_UDP);
+        }
+        final int udpLength = buffer.getShort(udp + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (udpLength < UdpFlyweight.HEADER_LENGTH || udp + udpLength > ipEnd)
+        {
+            return drop(Drop.BAD_UDP_LENGTH);
+        }
+        if ((buffer.getShort(udp + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) != config.destinationPort())
+        {
+            return drop(Drop.NOT_VXLAN_PORT);
+        }
+        if (buffer.getShort(udp + 6) != 0)
+        {
+            final long sum = InternetChecksum.add(buffer, udp, udpLength, InternetChecksum.pseudoHeader(
+                buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN),
+                buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN),
+                Ipv4Flyweight.PROTOCOL_UDP, udpLength));
+            if (InternetChecksum.fold(sum) != 0xFFFF)
+            {
+                return drop(Drop.BAD_UDP_CHECKSUM);
+            }
+        }
+        final int header = udp + UdpFlyweight.HEADER_LENGTH;
+        final int udpEnd = udp + udpLength;
+        if (header + VxlanFlyweight.HEADER_LENGTH > udpEnd)
+        {
+            return drop(Drop.TRUNCATED_VXLAN);
+        }
+        final int flagsWord = buffer.getInt(header, ByteOrder.BIG_ENDIAN);
+        final int vniWord = buffer.getInt(header + VxlanFlyweight.VNI_OFFSET, ByteOrder.BIG_ENDIAN);
+        if (flagsWord != VxlanFlyweight.FLAG_VNI_VALID << 24 || (vniWord & 0xFF) != 0)
+        {
+            return drop(Drop.BAD_VXLAN_FLAGS);
+        }
+        vni = vniWord >>> 8;
+        if (vni != config.vni())
+        {
+            return drop(Drop.UNKNOWN_VNI);
+        }
+        final int inner = header + VxlanFlyweight.HEADER_LENGTH;
+        if (inner + EthernetFlyweight.HEADER_LENGTH > udpEnd)
+        {
+            return drop(Drop.TRUNCATED_INNER);
+        }
+        innerLength = udpEnd - inner;
+        decapsulated++;
+        return inner;
+    }
+
+    private int drop(final Drop reason)
+    {
+        drops[reason.ordinal()]++;
+        innerLength = 0;
+        return -1;
+    }
+
+    /** Length of the inner frame the last successful {@link #decapsulate} found. */
+    public int innerLength()
+    {
+        return innerLength;
+    }
+
+    /** The VNI of the last frame whose VXLAN header was read. */
+    public int vni()
+    {
+        return vni;
+    }
+
+    public long decapsulated()
+    {
+        return decapsulated;
+    }
+
+    public long drops(final Drop reason)
+    {
+        return drops[reason.ordinal()];
+    }
+
+    public long dropsTotal()
+    {
+        long sum = 0;
+        for (final long d : drops)
+        {
+            sum += d;
+        }
+        return sum;
+    }
+}

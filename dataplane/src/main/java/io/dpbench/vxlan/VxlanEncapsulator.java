@@ -1,0 +1,126 @@
+package io.dpbench.vxlan;
+
+import io.dpbench.packet.EthernetFlyweight;
+import io.dpbench.packet.Ipv4Flyweight;
+import io.dpbench.packet.UdpFlyweight;
+import io.dpbench.packet.VxlanFlyweight;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * RFC 7348 encapsulation as the Linux vxlan device puts it on the wire (measured with a flannel-style device on this
+ * project's kernel), in place: the routed inner IPv4 packet stays where it is and the headers are written into the
+ * headroom before it, like an skb's headroom, so nothing is copied.
+ * <pre>
+ *   outer Ethernet  dst = next hop (remote node) MAC, src = underlay MAC, type 0x0800
+ *   outer IPv4      IHL 5, DSCP 0 + inner ECN (CE sent as ECT(0), RFC 6040), ID from a counter, DF clear,
+ *                   TTL 64, UDP, local node to remote node
+ *   outer UDP       source port from the inner flow's hash ({@link VxlanSourcePort}), destination 8472,
+ *                   checksum over the pseudo-header and everything after it (0 with noudpcsum)
+ *   VXLAN           flags 0x08 (I), VNI
+ *   inner Ethernet  dst = remote VTEP MAC, src = local VTEP MAC, type 0x0800
+ *   inner IPv4 ...  as routed (its TTL already decremented by {@link OverlayForwarder})
+ * </pre>
+ * The outer IP ID differs from a node's (the kernel draws it from a per-destination counter with a random start).
+ * One owner thread; no allocation.
+ */
+public final class VxlanEncapsulator
+{
+    /** Bytes of headroom an inner IPv4 packet needs before it: outer headers and the inner Ethernet header. */
+    public static final int HEADROOM = VxlanConfig.OVERHEAD + EthernetFlyweight.HEADER_LENGTH;
+
+    private static final int ECN_MASK = 0x03;
+    private static final int ECN_CE = 0x03;
+    private static final int ECN_ECT0 = 0x02;
+
+    private final VxlanConfig config;
+    private final LocalVtep local;
+    private final EthernetFlyweight ethernet = new EthernetFlyweight();
+    private final Ipv4Flyweight ip = new Ipv4Flyweight();
+    private final UdpFlyweight udp = new UdpFlyweight();
+    private final VxlanFlyweight vxlan = new VxlanFlyweight();
+    private int nextIdentification;
+
+    public VxlanEncapsulator(final VxlanConfig config, final LocalVtep local)
+    {
+        this.config = config;
+        this.local = local;
+    }
+
+    public VxlanConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * Encapsulate the IPv4 packet at {@code [ipOffset, ipOffset + ipLength)} for {@code remote}, writing the headers
+     * into the {@link #HEADROOM} bytes before it. Returns the offset of the outer frame, whose length is
+     * {@code ipLength + HEADROOM}.
+     */
+    public int encapsulate(final MutableDirectBuffer buffer, final int ipOffset, final int ipLength,
+        final RemoteVtep remote, final int sourcePort)
+    {
+        if (ipOffset < HEADROOM)
+        {
+            throw new IllegalArgumentException("encapsulation needs " + HEADROOM + " bytes of headroom, got " + ipOffset);
+        }
+        final int innerTos = buffer.getByte(ipOffset + Ipv4Flyweight.TOS_OFFSET) & 0xFF;
+
+        final int innerEthernet = ipOffset - EthernetFlyweight.HEADER_LENGTH;
+        ethernet.wrap(buffer, innerEthernet).destination(remote.vtepMac()).source(local.vtepMac())
+            .outerEtherType(EthernetFlyweight.ETHER_TYPE_IPV4);
+
+        final int vxlanOffset = innerEthernet - VxlanFlyweight.HEADER_LENGTH;
+        vxlan.wrap(buffer, vxlanOffset).set(config.vni());
+
+        final int udpOffset = vxlanOffset - UdpFlyweight.HEADER_LENGTH;
+        final int udpLength = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.HEADER_LENGTH + EthernetFlyweight.HEADER_LENGTH
+            + ipLength;
+        udp.wrap(buffer, udpOffset).sourcePort(sourcePort).destinationPort(config.destinationPort()).length(udpLength)
+            .checksum(0);
+
+        final int ipOuter = udpOffset - Ipv4Flyweight.MIN_HEADER_LENGTH;
+        ip.wrap(buffer, ipOuter).versionAndIhl(4, 5).tos(ecnEncapsulate(innerTos))
+            .totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + udpLength)
+            .identification(nextIdentification).flagsAndFragmentOffset(0).ttl(config.ttl())
+            .protocol(Ipv4Flyweight.PROTOCOL_UDP).source(local.address()).destination(remote.address()).updateChecksum();
+        nextIdentification = (nextIdentification + 1) & 0xFFFF;
+
+        if (config.udpChecksum())
+        {
+            udp.updateChecksum(local.address(), remote.address());
+        }
+
+        final int frame = ipOuter - EthernetFlyweight.HEADER_LENGTH;
+        ethernet.wrap(buffer, frame).destination(remote.underlayMac()).source(local.underlayMac())
+            .outerEtherType(EthernetFlyweight.ETHER_TYPE_IPV4);
+        return frame;
+    }
+
+    /** Linux's INET_ECN_encapsulate(0, inner): DSCP 0, the inner ECN bits, except CE, which goes out as ECT(0). */
+    static int ecnEncapsulate(final int innerTos)
+    {
+        final int ecn = innerTos & ECN_MASK;
+        return ecn == ECN_CE ? ECN_ECT0 : ecn;
+    }
+
+    /** The source port for the inner packet at {@code ipOffset} (see {@link VxlanSourcePort}). */
+    public int sourcePortFor(final MutableDirectBuffer buffer, final int ipOffset)
+    {
+        ip.wrap(buffer, ipOffset);
+        final int protocol = ip.protocol();
+        final boolean fragment = ip.moreFragments() || ip.fragmentOffset() != 0;
+        final int l4 = ipOffset + ip.headerLength();
+        int sourcePort = 0;
+        int destinationPort = 0;
+        if (!fragment && (protocol == Ipv4Flyweight.PROTOCOL_TCP || protocol == Ipv4Flyweight.PROTOCOL_UDP
+            || protocol == Ipv4Flyweight.PROTOCOL_SCTP))
+        {
+            sourcePort = buffer.getShort(l4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            destinationPort = buffer.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        }
+        return VxlanSourcePort.fromHash(VxlanSourcePort.flowHash(protocol, ip.source(), sourcePort, ip.destination(),
+            destinationPort, fragment), config.sourcePortMin(), config.sourcePortMax());
+    }
+}

@@ -75,12 +75,18 @@ public final class GateVerb implements Verb
         }
         final StringBuilder md = new StringBuilder("| benchmark | params | baseline | current | ratio | 95% interval | verdict |\n"
             + "|---|---|---:|---:|---:|---|---|\n");
-        out.printf("%-58s %12s %12s %8s %17s  %s%n", "benchmark [params]", "baseline", "current", "ratio", "95% interval", "verdict");
+        int width = "benchmark [params]".length();
+        for (final RegressionGate.Row r : rows)
+        {
+            width = Math.max(width, shorten(r.key()).length());
+        }
+        final String nameColumn = "%-" + width + "s";
+        out.printf(nameColumn + " %12s %12s %8s %17s  %s%n", "benchmark [params]", "baseline", "current", "ratio", "95% interval", "verdict");
         int regressions = 0;
         for (final RegressionGate.Row r : rows)
         {
             final String interval = String.format(Locale.ROOT, "[%.3f, %.3f]", r.low(), r.high());
-            out.printf(Locale.ROOT, "%-58s %12.4g %12.4g %8.3f %17s  %s%n", shorten(r.key()), r.baseline(), r.current(),
+            out.printf(Locale.ROOT, nameColumn + " %12.4g %12.4g %8.3f %17s  %s%n", shorten(r.key()), r.baseline(), r.current(),
                 r.slowdown(), interval, r.verdict());
             final int space = r.key().indexOf(' ');
             md.append(String.format(Locale.ROOT, "| %s | %s | %.4g %s | %.4g %s | %.3f | %s | %s |%n",
@@ -110,6 +116,6 @@ public final class GateVerb implements Verb
     private static String shorten(final String key)
     {
         final String k = key.startsWith("io.dpbench.bench.") ? key.substring("io.dpbench.bench.".length()) : key;
-        return k.length() > 58 ? k.substring(0, 55) + "..." : k;
+        return k.length() > 110 ? k.substring(0, 107) + "..." : k;
     }
 }

@@ -53,6 +53,12 @@ public final class ClusterOptions
     /** Load or generate the cluster; loader notes (skipped objects) go to {@code notes} when not null. */
     public ClusterModel load(final PrintWriter notes) throws IOException, ClusterLoadException
     {
+        return load(notes, 0);
+    }
+
+    /** As {@link #load(PrintWriter)}; a synthetic cluster's pods spread over {@code nodes} nodes when above 0. */
+    public ClusterModel load(final PrintWriter notes, final int nodes) throws IOException, ClusterLoadException
+    {
         if (source.cluster != null)
         {
             final KubectlJsonLoader.Result result = KubectlJsonLoader.load(source.cluster);
@@ -65,7 +71,7 @@ public final class ClusterOptions
         final Synthetic s = source.synthetic;
         try
         {
-            return SyntheticCluster.generate(s.services, s.endpoints, s.seed, SyntheticCluster.Mix.parse(s.mix));
+            return SyntheticCluster.generate(s.services, s.endpoints, s.seed, SyntheticCluster.Mix.parse(s.mix), nodes);
         }
         catch (final IllegalArgumentException ex)
         {

@@ -1,5 +1,16 @@
 package io.dpbench.cli;
 
+import io.dpbench.vxlan.OverlayForwarder;
+import io.dpbench.vxlan.OverlayTopology;
+import io.dpbench.vxlan.RemoteVtep;
+import io.dpbench.vxlan.VxlanConfig;
+import io.dpbench.vxlan.VxlanDecapsulator;
+import io.dpbench.vxlan.VxlanEncapsulator;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteOrder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
@@ -80,6 +91,13 @@ public final class ReplayVerb implements Verb
     @Option(names = "--json", description = "print the counters as one JSON object")
     boolean json;
 
+    @Option(names = "--nodes", paramLabel = "K", defaultValue = "0", description = {
+        "overlay on: K nodes with flannel-style pod networks 10.244.k.0/24 (this node is node 0, underlay 192.168.0.10,",
+        "node k at 192.168.0.(10+k)); a synthetic cluster's pods are spread over them. Packets to pods on other nodes",
+        "leave VXLAN-encapsulated to that node (VNI 1, port 8472); VXLAN frames that arrive are decapsulated first",
+        "(default: 0, no overlay)"})
+    int nodes;
+
     @Mixin
     ClusterOptions cluster;
 
@@ -94,7 +112,20 @@ public final class ReplayVerb implements Verb
             throw new ParameterException(spec.commandLine(), "--mode: expected iptables or ipvs, got '" + mode + "'");
         }
         final NodeConfig nodeConfig = node.toNodeConfig();
-        final ClusterModel model = cluster.load(spec.commandLine().getErr());
+        if (nodes < 0)
+        {
+            throw new ParameterException(spec.commandLine(), "--nodes must be 0 (no overlay) or more");
+        }
+        final OverlayTopology topology;
+        try
+        {
+            topology = nodes > 0 ? OverlayTopology.generate(nodes) : null;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
+        }
+        final ClusterModel model = cluster.load(spec.commandLine().getErr(), nodes);
         final NewFlowSelector selector;
         if ("iptables".equals(mode))
         {
@@ -126,11 +157,16 @@ public final class ReplayVerb implements Verb
             PcapWriter writer = PcapWriter.create(out, reader.nanosecondResolution()))
         {
             final SingleThreadDataplane dataplane = new SingleThreadDataplane(selector, table, ConntrackTimeouts.kubernetesNode());
+            final Overlay overlay = topology != null ? new Overlay(topology, writer) : null;
             long last = -1;
             while (reader.next())
             {
                 last = reader.timestampNanos();
-                if (dataplane.process(reader.frame(), 0, reader.frameLength(), last))
+                if (overlay != null)
+                {
+                    overlay.process(dataplane, reader.frame(), reader.frameLength(), last);
+                }
+                else if (dataplane.process(reader.frame(), 0, reader.frameLength(), last))
                 {
                     writer.write(reader.frame(), 0, reader.frameLength(), last);
                 }
@@ -165,6 +201,10 @@ public final class ReplayVerb implements Verb
             counters.put("conntrack_reaped", dataplane.reaped());
             counters.put("cache_hits", dataplane.cache().hits());
             counters.put("cache_misses", dataplane.cache().misses());
+            if (overlay != null)
+            {
+                counters.put("overlay", overlay.counters());
+            }
             report(counters);
             if (linger > 0)
             {
@@ -172,6 +212,130 @@ public final class ReplayVerb implements Verb
             }
         }
         return 0;
+    }
+
+    /**
+     * The overlay around the single-thread dataplane: VXLAN frames for this node are decapsulated before it, and
+     * packets it translates toward a pod on another node are forwarded through the vxlan device (TTL, MTU,
+     * encapsulation to that node's VTEP) after it.
+     */
+    private static final class Overlay
+    {
+        private final OverlayTopology topology;
+        private final PcapWriter writer;
+        private final VxlanDecapsulator decapsulator;
+        private final OverlayForwarder forwarder;
+        private final UnsafeBuffer work = new UnsafeBuffer(new byte[VxlanConfig.OVERHEAD + PcapReader.MAX_FRAME_LENGTH]);
+        private final OverlayForwarder.FrameSink sink;
+        private long now;
+        private long local;
+
+        Overlay(final OverlayTopology topology, final PcapWriter writer)
+        {
+            this.topology = topology;
+            this.writer = writer;
+            final VxlanConfig config = VxlanConfig.flannel();
+            this.decapsulator = new VxlanDecapsulator(config);
+            this.forwarder = new OverlayForwarder(new VxlanEncapsulator(config, topology.local()), topology.local());
+            this.sink = (buffer, offset, length) -> write(buffer, offset, length);
+        }
+
+        void process(final SingleThreadDataplane dataplane, final MutableDirectBuffer frame, final int length,
+            final long timestampNanos) throws IOException
+        {
+            now = timestampNanos;
+            int offset = 0;
+            int size = length;
+            if (isVxlanForUs(frame, length))
+            {
+                offset = decapsulator.decapsulate(frame, 0, length);
+                if (offset < 0)
+                {
+                    return; // dropped by the vxlan device, counted by reason
+                }
+                size = decapsulator.innerLength();
+            }
+            if (!dataplane.process(frame, offset, size, timestampNanos))
+            {
+                return;
+            }
+            final RemoteVtep remote = remoteFor(frame, offset, size);
+            if (remote == null)
+            {
+                local++;
+                writer.write(frame, offset, size, timestampNanos);
+                return;
+            }
+            work.putBytes(VxlanConfig.OVERHEAD, frame, offset, size);
+            try
+            {
+                forwarder.forward(work, VxlanConfig.OVERHEAD, size, remote, sink);
+            }
+            catch (final UncheckedIOException ex)
+            {
+                throw ex.getCause();
+            }
+        }
+
+        private void write(final MutableDirectBuffer buffer, final int offset, final int length)
+        {
+            try
+            {
+                writer.write(buffer, offset, length, now);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException(ex);
+            }
+        }
+
+        /** UDP to port 8472 at this node's underlay address (untagged IPv4; anything else is not for the device). */
+        private boolean isVxlanForUs(final MutableDirectBuffer f, final int length)
+        {
+            if (length < 14 + 20 + 8 || (f.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) != 0x0800
+                || (f.getByte(14 + 9) & 0xFF) != 17 || f.getInt(14 + 16, ByteOrder.BIG_ENDIAN) != topology.local().address())
+            {
+                return false;
+            }
+            final int udp = 14 + (f.getByte(14) & 0x0F) * 4;
+            return udp + 4 <= length && (f.getShort(udp + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == VxlanConfig.flannel().destinationPort();
+        }
+
+        /** The VTEP for the frame's IPv4 destination (VLAN tags stepped over), or null. */
+        private RemoteVtep remoteFor(final MutableDirectBuffer f, final int offset, final int length)
+        {
+            int at = offset + 12;
+            int type = f.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            while ((type == 0x8100 || type == 0x88A8) && at + 6 <= offset + length)
+            {
+                at += 4;
+                type = f.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            }
+            if (type != 0x0800 || at + 2 + 20 > offset + length)
+            {
+                return null;
+            }
+            return topology.remoteFor(f.getInt(at + 2 + 16, ByteOrder.BIG_ENDIAN));
+        }
+
+        Map<String, Long> counters()
+        {
+            final Map<String, Long> c = new LinkedHashMap<>();
+            c.put("not_encapsulated", local); // to this node's pods, or outside the overlay
+            for (final OverlayForwarder.Counter k : OverlayForwarder.Counter.values())
+            {
+                c.put(k.label().replace('-', '_'), forwarder.count(k));
+            }
+            c.put("decapsulated", decapsulator.decapsulated());
+            for (final VxlanDecapsulator.Drop d : VxlanDecapsulator.Drop.values())
+            {
+                if (decapsulator.drops(d) > 0)
+                {
+                    c.put("decap_drop_" + d.label().replace('-', '_'), decapsulator.drops(d));
+                }
+            }
+            return c;
+        }
     }
 
     private void report(final Map<String, Object> counters) throws Exception

@@ -53,6 +53,16 @@ public final class SyntheticCluster
 
     public static ClusterModel generate(final int services, final int endpoints, final long seed, final Mix mix)
     {
+        return generate(services, endpoints, seed, mix, 0);
+    }
+
+    /**
+     * As {@link #generate(int, int, long, Mix)}, with pods spread round-robin over exactly {@code nodeCount} nodes
+     * (node k owning 10.244.k.0/24, flannel-style) when {@code nodeCount > 0}; at most 253 pods fit a node's /24.
+     */
+    public static ClusterModel generate(final int services, final int endpoints, final long seed, final Mix mix,
+        final int nodeCount)
+    {
         if (services < 0 || services > 1_000_000)
         {
             throw new IllegalArgumentException("--services " + services + " outside 0..1000000");
@@ -63,7 +73,16 @@ public final class SyntheticCluster
         }
         final SplittableRandom random = new SplittableRandom(seed);
         final long pods = (long)services * endpoints;
-        final int nodes = (int)Math.max(3, (pods + 99) / 100);
+        if (nodeCount < 0 || nodeCount > 256)
+        {
+            throw new IllegalArgumentException("--nodes " + nodeCount + " outside 1..256");
+        }
+        if (nodeCount > 0 && pods > 253L * nodeCount)
+        {
+            throw new IllegalArgumentException("--nodes " + nodeCount + " is too few for " + pods
+                + " pods (a node's /24 holds at most 253)");
+        }
+        final int nodes = nodeCount > 0 ? nodeCount : (int)Math.max(3, (pods + 99) / 100);
         final int serviceBase = Ipv4Address.parse("10.96.0.0");
         final int podBase = Ipv4Address.parse("10.244.0.0");
         final int lbBase = Ipv4Address.parse("172.16.0.0");

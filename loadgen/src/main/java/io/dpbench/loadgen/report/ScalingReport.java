@@ -161,6 +161,7 @@ public final class ScalingReport
                     slope, 2 * slope));
             }
         }
+        sb.append(syncTable(run));
         sb.append("\n## All benchmarks\n\n| benchmark | params | score | error | unit |\n|---|---|---:|---:|---|\n");
         for (final JmhRun.Result r : run.results().values())
         {
@@ -169,6 +170,78 @@ public final class ScalingReport
                 r.scoreError(), r.unit()));
         }
         return sb.toString();
+    }
+
+    /**
+     * The cost of one endpoint change per N and mode, in microseconds: iptables mode's full sync (re-render, parse,
+     * compile) and partial-sync text, IPVS mode's real-server change per scheduler. Empty when the run has none.
+     */
+    static String syncTable(final JmhRun run)
+    {
+        final Map<String, TreeMap<Integer, double[]>> columns = new TreeMap<>();
+        for (final JmhRun.Result r : run.results().values())
+        {
+            final String services = r.paramMap().get("services");
+            final String column;
+            if (r.benchmark().endsWith("IptablesSyncBenchmark.iptablesFullSync"))
+            {
+                column = "iptables full sync";
+            }
+            else if (r.benchmark().endsWith("IptablesSyncBenchmark.iptablesPartialSyncText"))
+            {
+                column = "iptables partial sync (text)";
+            }
+            else if (r.benchmark().endsWith("IpvsSyncBenchmark.ipvsRemoveAddServer"))
+            {
+                column = "ipvs " + r.paramMap().getOrDefault("scheduler", "?");
+            }
+            else
+            {
+                continue;
+            }
+            final double toMicros = microsPer(r.unit());
+            if (services == null || Double.isNaN(toMicros))
+            {
+                continue;
+            }
+            columns.computeIfAbsent(column, c -> new TreeMap<>()).put(Integer.parseInt(services),
+                new double[]{r.score() * toMicros, r.scoreError() * toMicros});
+        }
+        if (columns.isEmpty())
+        {
+            return "";
+        }
+        final StringBuilder sb = new StringBuilder("\n## Sync cost of one endpoint change, microseconds (JMH mean +- 99.9% error)\n\n| Services |");
+        columns.keySet().forEach(c -> sb.append(' ').append(c).append(" |"));
+        sb.append("\n|---:|");
+        columns.keySet().forEach(c -> sb.append("---:|"));
+        sb.append('\n');
+        final java.util.TreeSet<Integer> ns = new java.util.TreeSet<>();
+        columns.values().forEach(c -> ns.addAll(c.keySet()));
+        for (final int n : ns)
+        {
+            sb.append("| ").append(n).append(" |");
+            for (final TreeMap<Integer, double[]> c : columns.values())
+            {
+                final double[] p = c.get(n);
+                sb.append(p == null ? " - |" : String.format(Locale.ROOT, " %.4g +- %.2g |", p[0], p[1]));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Microseconds per unit of a JMH time-per-op score ("ns/op", "us/op", ...), NaN for other units. */
+    static double microsPer(final String unit)
+    {
+        switch (unit)
+        {
+            case "ns/op": return 1e-3;
+            case "us/op": return 1;
+            case "ms/op": return 1e3;
+            case "s/op": return 1e6;
+            default: return Double.NaN;
+        }
     }
 
     static void plot(final List<Curve> curves, final Path png) throws IOException

@@ -44,7 +44,10 @@ class ScalingReportTest
         assertThat(summary).contains("| Services | iptables | ipvs rr | ipvs rr hot=10 | speedup (iptables / ipvs rr) |")
             .contains("| 50000 | 100100.0 +- 1.0 | 20.0 +- 1.0 | 15.0 +- 1.0 | 5005.0x |")
             .contains("iptables slope (least squares over N): 2.000 ns per Service, i.e. 4.000 ns per KUBE-SERVICES rule")
-            .contains("| sync.IpvsSyncBenchmark.ipvsRemoveAddServer | scheduler=rr,services=10 | 50.00 |");
+            .contains("| sync.IpvsSyncBenchmark.ipvsRemoveAddServer | scheduler=rr,services=10 | 50.00 |")
+            .contains("## Sync cost of one endpoint change, microseconds")
+            .contains("| Services | ipvs rr |")
+            .contains("| 10 | 0.05000 +- 0.0010 |");
         final byte[] png = Files.readAllBytes(dir.resolve("scaling.png"));
         assertThat(png.length).isGreaterThan(10_000);
         assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");

@@ -224,11 +224,17 @@ public final class ScalingReport
             for (final TreeMap<Integer, double[]> c : columns.values())
             {
                 final double[] p = c.get(n);
-                sb.append(p == null ? " - |" : String.format(Locale.ROOT, " %.4g +- %.2g |", p[0], p[1]));
+                sb.append(p == null ? " - |" : " " + micros(p[0]) + " +- " + micros(p[1]) + " |");
             }
             sb.append('\n');
         }
         return sb.toString();
+    }
+
+    /** Three significant digits below 100, whole numbers with thousands separators above. */
+    static String micros(final double v)
+    {
+        return v >= 100 ? String.format(Locale.ROOT, "%,.0f", v) : String.format(Locale.ROOT, "%.3g", v);
     }
 
     /** Microseconds per unit of a JMH time-per-op score ("ns/op", "us/op", ...), NaN for other units. */

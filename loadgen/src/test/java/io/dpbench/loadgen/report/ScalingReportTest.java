@@ -47,7 +47,7 @@ class ScalingReportTest
             .contains("| sync.IpvsSyncBenchmark.ipvsRemoveAddServer | scheduler=rr,services=10 | 50.00 |")
             .contains("## Sync cost of one endpoint change, microseconds")
             .contains("| Services | ipvs rr |")
-            .contains("| 10 | 0.05000 +- 0.0010 |");
+            .contains("| 10 | 0.0500 +- 0.00100 |");
         final byte[] png = Files.readAllBytes(dir.resolve("scaling.png"));
         assertThat(png.length).isGreaterThan(10_000);
         assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");

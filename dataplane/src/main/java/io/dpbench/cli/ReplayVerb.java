@@ -1,5 +1,6 @@
 package io.dpbench.cli;
 
+import io.dpbench.packet.EthernetFlyweight;
 import io.dpbench.vxlan.OverlayForwarder;
 import io.dpbench.vxlan.OverlayTopology;
 import io.dpbench.vxlan.RemoteVtep;
@@ -304,18 +305,12 @@ public final class ReplayVerb implements Verb
         /** The VTEP for the frame's IPv4 destination (VLAN tags stepped over), or null. */
         private RemoteVtep remoteFor(final MutableDirectBuffer f, final int offset, final int length)
         {
-            int at = offset + 12;
-            int type = f.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            while ((type == 0x8100 || type == 0x88A8) && at + 6 <= offset + length)
-            {
-                at += 4;
-                type = f.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            }
-            if (type != 0x0800 || at + 2 + 20 > offset + length)
+            final int ip = EthernetFlyweight.ipv4Offset(f, offset, length);
+            if (ip < 0 || ip + 20 > offset + length)
             {
                 return null;
             }
-            return topology.remoteFor(f.getInt(at + 2 + 16, ByteOrder.BIG_ENDIAN));
+            return topology.remoteFor(f.getInt(ip + 16, ByteOrder.BIG_ENDIAN));
         }
 
         Map<String, Long> counters()

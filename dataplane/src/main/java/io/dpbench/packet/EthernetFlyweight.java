@@ -96,6 +96,37 @@ public final class EthernetFlyweight
         return etherType == ETHER_TYPE_VLAN || etherType == ETHER_TYPE_QINQ;
     }
 
+    /**
+     * Where the IPv4 header of the frame at {@code [offset, offset + length)} starts, stepping over up to
+     * {@link #MAX_VLAN_TAGS} VLAN tags: the offset, or {@link #TRUNCATED} when the frame ends inside its Ethernet
+     * header or tags, or {@link #NOT_IPV4} when the EtherType after them is not IPv4. Reads nothing past the frame.
+     */
+    public static int ipv4Offset(final org.agrona.DirectBuffer buffer, final int offset, final int length)
+    {
+        final int end = offset + length;
+        int at = offset + ETHER_TYPE_OFFSET;
+        if (at + 2 > end)
+        {
+            return TRUNCATED;
+        }
+        int etherType = buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        for (int tags = 0; isVlanTpid(etherType) && tags < MAX_VLAN_TAGS; tags++)
+        {
+            at += VLAN_TAG_LENGTH;
+            if (at + 2 > end)
+            {
+                return TRUNCATED;
+            }
+            etherType = buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        }
+        return etherType == ETHER_TYPE_IPV4 ? at + 2 : NOT_IPV4;
+    }
+
+    /** {@link #ipv4Offset}: the frame ends inside its Ethernet header or VLAN tags. */
+    public static final int TRUNCATED = -1;
+    /** {@link #ipv4Offset}: the EtherType is not IPv4. */
+    public static final int NOT_IPV4 = -2;
+
     public static long readMac(final MutableDirectBuffer buffer, final int index)
     {
         return ((buffer.getShort(index, ByteOrder.BIG_ENDIAN) & 0xFFFFL) << 32)

@@ -103,26 +103,15 @@ public final class OverlayForwarder
         final FrameSink sink)
     {
         final int end = offset + length;
-        int at = offset + EthernetFlyweight.ETHER_TYPE_OFFSET;
-        if (at + 2 > end)
+        final int ipOffset = EthernetFlyweight.ipv4Offset(buffer, offset, length);
+        if (ipOffset == EthernetFlyweight.TRUNCATED)
         {
             return count(Counter.MALFORMED, 0);
         }
-        int etherType = buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        for (int tags = 0; EthernetFlyweight.isVlanTpid(etherType) && tags < EthernetFlyweight.MAX_VLAN_TAGS; tags++)
-        {
-            at += EthernetFlyweight.VLAN_TAG_LENGTH;
-            if (at + 2 > end)
-            {
-                return count(Counter.MALFORMED, 0);
-            }
-            etherType = buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        }
-        if (etherType != EthernetFlyweight.ETHER_TYPE_IPV4)
+        if (ipOffset == EthernetFlyweight.NOT_IPV4)
         {
             return count(Counter.NOT_IPV4, 0);
         }
-        final int ipOffset = at + 2;
         if (ipOffset + Ipv4Flyweight.MIN_HEADER_LENGTH > end)
         {
             return count(Counter.MALFORMED, 0);

@@ -79,26 +79,15 @@ public final class VxlanDecapsulator
     public int decapsulate(final DirectBuffer buffer, final int offset, final int length)
     {
         final int end = offset + length;
-        int at = offset + EthernetFlyweight.ETHER_TYPE_OFFSET;
-        if (at + 2 > end)
+        final int ip = EthernetFlyweight.ipv4Offset(buffer, offset, length);
+        if (ip == EthernetFlyweight.TRUNCATED)
         {
             return drop(Drop.TRUNCATED_OUTER_ETHERNET);
         }
-        int etherType = buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        for (int tags = 0; EthernetFlyweight.isVlanTpid(etherType) && tags < EthernetFlyweight.MAX_VLAN_TAGS; tags++)
-        {
-            at += EthernetFlyweight.VLAN_TAG_LENGTH;
-            if (at + 2 > end)
-            {
-                return drop(Drop.TRUNCATED_OUTER_ETHERNET);
-            }
-            etherType = buffer.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        }
-        if (etherType != EthernetFlyweight.ETHER_TYPE_IPV4)
+        if (ip == EthernetFlyweight.NOT_IPV4)
         {
             return drop(Drop.NOT_IPV4);
         }
-        final int ip = at + 2;
         if (ip + Ipv4Flyweight.MIN_HEADER_LENGTH > end)
         {
             return drop(Drop.TRUNCATED_OUTER_IPV4);

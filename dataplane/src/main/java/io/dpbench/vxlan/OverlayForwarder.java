@@ -34,6 +34,8 @@ public final class OverlayForwarder
         FRAGMENTS("fragments encapsulated"),
         FRAG_NEEDED("ICMP fragmentation-needed sent (DF set, larger than the overlay MTU)"),
         TTL_EXCEEDED("ICMP time-exceeded sent (TTL 1 or less)"),
+        DROPPED_WITHOUT_ICMP("dropped where an ICMP error may not be sent (about a non-first fragment, an ICMP error, "
+            + "or a multicast or broadcast address)"),
         NOT_IPV4("dropped: not IPv4"),
         MALFORMED("dropped: IPv4 header or length invalid"),
         BAD_IP_CHECKSUM("dropped: IPv4 header checksum does not verify");
@@ -136,11 +138,19 @@ public final class OverlayForwarder
         final long nodeMac = EthernetFlyweight.readMac(buffer, offset + EthernetFlyweight.DESTINATION_OFFSET);
         if (ip.ttl() <= 1)
         {
+            if (!icmpErrorAllowed(buffer, ipOffset))
+            {
+                return count(Counter.DROPPED_WITHOUT_ICMP, 0);
+            }
             sendIcmpError(buffer, ipOffset, totalLength, sourceMac, nodeMac, ICMP_TIME_EXCEEDED, 0, 0, sink);
             return count(Counter.TTL_EXCEEDED, 1);
         }
         if (totalLength > overlayMtu && ip.dontFragment())
         {
+            if (!icmpErrorAllowed(buffer, ipOffset))
+            {
+                return count(Counter.DROPPED_WITHOUT_ICMP, 0);
+            }
             sendIcmpError(buffer, ipOffset, totalLength, sourceMac, nodeMac, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
                 overlayMtu, sink);
             return count(Counter.FRAG_NEEDED, 1);
@@ -188,6 +198,32 @@ public final class OverlayForwarder
         }
         counters[Counter.FRAGMENTS.ordinal()] += frames;
         return count(Counter.FRAGMENTED, frames);
+    }
+
+    /**
+     * icmp_send's rules (RFC 1122 3.2.2): no error about a fragment other than the first, about an ICMP error
+     * message (destination unreachable, source quench, redirect, time exceeded, parameter problem), or to or from a
+     * multicast, broadcast or zero address.
+     */
+    static boolean icmpErrorAllowed(final MutableDirectBuffer b, final int ipOffset)
+    {
+        if ((b.getShort(ipOffset + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN) & Ipv4Flyweight.FRAGMENT_OFFSET_MASK) != 0)
+        {
+            return false;
+        }
+        final int source = b.getInt(ipOffset + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
+        final int destination = b.getInt(ipOffset + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
+        if (source == 0 || source == -1 || destination == -1 || (source >>> 28) == 0xE || (destination >>> 28) == 0xE)
+        {
+            return false;
+        }
+        if ((b.getByte(ipOffset + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF) == Ipv4Flyweight.PROTOCOL_ICMP)
+        {
+            final int headerLength = (b.getByte(ipOffset) & 0x0F) * 4;
+            final int type = b.getByte(ipOffset + headerLength) & 0xFF;
+            return type != 3 && type != 4 && type != 5 && type != 11 && type != 12;
+        }
+        return true;
     }
 
     /** ip_options_fragment: options without the "copied" flag are overwritten with NOPs in later fragments. */

@@ -349,6 +349,25 @@ class VxlanTest
         assertThat(forwarder.count(OverlayForwarder.Counter.TTL_EXCEEDED)).isOne();
     }
 
+    /** No ICMP error about an ICMP error or a non-first fragment (icmp_send): dropped and counted instead. */
+    @Test
+    void noIcmpErrorAboutAnIcmpErrorOrALaterFragment()
+    {
+        final OverlayForwarder forwarder = forwarder(VxlanConfig.flannel());
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[4096]);
+        // an ICMP destination-unreachable arriving with TTL 1
+        int length = podFrame(b, new FrameBuilder().addresses(POD, REMOTE_POD).ttl(1).icmpEcho(3, 0, 0));
+        assertThat(forward(forwarder, b, length)).isEmpty();
+        // a later fragment (offset 8 x 100) with DF, too big for the overlay
+        length = podFrame(b, new FrameBuilder().addresses(POD, REMOTE_POD).flagsAndFragment(Ipv4Flyweight.FLAG_DONT_FRAGMENT | 100)
+            .udp(1, 2).payload(new byte[1472], 1472));
+        assertThat(forward(forwarder, b, length)).isEmpty();
+        assertThat(forwarder.count(OverlayForwarder.Counter.DROPPED_WITHOUT_ICMP)).isEqualTo(2);
+        // an echo request with TTL 1 still gets its time-exceeded
+        length = podFrame(b, new FrameBuilder().addresses(POD, REMOTE_POD).ttl(1).icmpEcho(8, 1, 1));
+        assertThat(forward(forwarder, b, length)).hasSize(1);
+    }
+
     /** ip_decrease_ttl's checksum arithmetic, checked against a full recomputation over many headers. */
     @Test
     void ttlDecrementKeepsTheHeaderChecksumValid()

@@ -27,15 +27,37 @@ public final class InternetChecksum
      */
     public static long add(final DirectBuffer buffer, final int offset, final int length, final long sum)
     {
-        long acc = sum;
         int i = offset;
-        final int end4 = offset + (length & ~3);
-        while (i < end4)
+        final int end = offset + length;
+        // the bulk as native-order 64-bit loads, summed as 32-bit halves: the ones'-complement sum does not depend
+        // on byte order (RFC 1071 2(B)), so the little-endian sum, folded and byte-swapped once, is the big-endian one
+        final int end8 = offset + (length & ~7);
+        if (i < end8)
+        {
+            long nativeSum = 0;
+            while (i < end8)
+            {
+                final long v = buffer.getLong(i, ByteOrder.nativeOrder());
+                nativeSum += (v & 0xFFFF_FFFFL) + (v >>> 32);
+                i += 8;
+            }
+            final int folded = fold(nativeSum);
+            return addTail(buffer, i, end, sum + (ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? folded
+                : Integer.reverseBytes(folded) >>> 16));
+        }
+        return addTail(buffer, i, end, sum);
+    }
+
+    /** Fewer than 8 bytes left (or none): 32-, 16- and 8-bit big-endian steps. */
+    private static long addTail(final DirectBuffer buffer, final int from, final int end, final long sum)
+    {
+        long acc = sum;
+        int i = from;
+        while (i + 4 <= end)
         {
             acc += buffer.getInt(i, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
             i += 4;
         }
-        final int end = offset + length;
         if (i + 2 <= end)
         {
             acc += buffer.getShort(i, ByteOrder.BIG_ENDIAN) & 0xFFFF;

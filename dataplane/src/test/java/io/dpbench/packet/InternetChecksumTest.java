@@ -60,4 +60,35 @@ class InternetChecksumTest
             assertThat(incremental).as("identification %04x", word).isEqualTo(ip.checksum());
         }
     }
+
+    /** The 64-bit bulk path equals a plain 16-bit big-endian sum for every length, offset (odd ones too) and start sum. */
+    @Test
+    void addEqualsTheTextbookSixteenBitSum()
+    {
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+        final byte[] bytes = new byte[4096];
+        final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(bytes);
+        for (int trial = 0; trial < 20_000; trial++)
+        {
+            random.nextBytes(bytes);
+            if (trial % 7 == 0)
+            {
+                java.util.Arrays.fill(bytes, (byte)0xFF); // carries everywhere
+            }
+            final int offset = random.nextInt(64);
+            final int length = trial < 64 ? trial : random.nextInt(2049);
+            final long start = trial % 3 == 0 ? 0 : random.nextLong(1L << 40);
+            long reference = start;
+            for (int k = 0; k + 1 < length; k += 2)
+            {
+                reference += ((bytes[offset + k] & 0xFF) << 8) | (bytes[offset + k + 1] & 0xFF);
+            }
+            if ((length & 1) != 0)
+            {
+                reference += (bytes[offset + length - 1] & 0xFF) << 8;
+            }
+            assertThat(InternetChecksum.fold(InternetChecksum.add(buffer, offset, length, start)))
+                .as("offset %d length %d", offset, length).isEqualTo(InternetChecksum.fold(reference));
+        }
+    }
 }

@@ -247,7 +247,7 @@ public final class ReplayVerb implements Verb
             now = timestampNanos;
             int offset = 0;
             int size = length;
-            if (isVxlanForUs(frame, length))
+            if (decapsulator.addressedToDevice(frame, 0, length, topology.local().address()))
             {
                 offset = decapsulator.decapsulate(frame, 0, length);
                 if (offset < 0)
@@ -288,18 +288,6 @@ public final class ReplayVerb implements Verb
             {
                 throw new UncheckedIOException(ex);
             }
-        }
-
-        /** UDP to port 8472 at this node's underlay address (untagged IPv4; anything else is not for the device). */
-        private boolean isVxlanForUs(final MutableDirectBuffer f, final int length)
-        {
-            if (length < 14 + 20 + 8 || (f.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) != 0x0800
-                || (f.getByte(14 + 9) & 0xFF) != 17 || f.getInt(14 + 16, ByteOrder.BIG_ENDIAN) != topology.local().address())
-            {
-                return false;
-            }
-            final int udp = 14 + (f.getByte(14) & 0x0F) * 4;
-            return udp + 4 <= length && (f.getShort(udp + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == VxlanConfig.flannel().destinationPort();
         }
 
         /** The VTEP for the frame's IPv4 destination (VLAN tags stepped over), or null. */

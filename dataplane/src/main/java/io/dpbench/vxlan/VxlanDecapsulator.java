@@ -173,6 +173,25 @@ public final class VxlanDecapsulator
         return inner;
     }
 
+    /**
+     * Whether the frame is addressed to the vxlan device at all, as the kernel's UDP socket lookup decides before
+     * vxlan_rcv sees it: IPv4 (VLAN tags stepped over), UDP, to {@code localAddress} and the device's port. Frames
+     * that are not go the normal way and are not decapsulation drops. Reads nothing past the frame; counts nothing.
+     */
+    public boolean addressedToDevice(final DirectBuffer buffer, final int offset, final int length, final int localAddress)
+    {
+        final int end = offset + length;
+        final int ip = EthernetFlyweight.ipv4Offset(buffer, offset, length);
+        if (ip < 0 || ip + Ipv4Flyweight.MIN_HEADER_LENGTH > end
+            || (buffer.getByte(ip + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF) != Ipv4Flyweight.PROTOCOL_UDP
+            || buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN) != localAddress)
+        {
+            return false;
+        }
+        final int udp = ip + (buffer.getByte(ip) & 0x0F) * 4;
+        return udp + 4 <= end && (buffer.getShort(udp + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == config.destinationPort();
+    }
+
     private int drop(final Drop reason)
     {
         drops[reason.ordinal()]++;

@@ -249,6 +249,29 @@ class VxlanTest
         }
     }
 
+    /** Only UDP to this node's address and the device's port is the device's business; plain traffic is not. */
+    @Test
+    void addressedToDeviceTellsTheDevicesFramesFromPlainTraffic()
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[2048]);
+        final int length = podFrame(b, new FrameBuilder().addresses(POD, REMOTE_POD).udp(40000, 5000));
+        final byte[] outer = forward(forwarder(VxlanConfig.flannel()), b, length).get(0);
+        final VxlanDecapsulator toRemote = new VxlanDecapsulator(VxlanConfig.flannel());
+        assertThat(toRemote.addressedToDevice(new UnsafeBuffer(outer), 0, outer.length, REMOTE.address())).isTrue();
+        assertThat(toRemote.addressedToDevice(new UnsafeBuffer(outer), 0, outer.length, LOCAL.address())).isFalse();
+        assertThat(new VxlanDecapsulator(VxlanConfig.flannel().withDestinationPort(4789))
+            .addressedToDevice(new UnsafeBuffer(outer), 0, outer.length, REMOTE.address())).isFalse();
+        final byte[] plain = new byte[length];
+        b.getBytes(HEADROOM, plain);
+        assertThat(toRemote.addressedToDevice(new UnsafeBuffer(plain), 0, plain.length, REMOTE_POD)).isFalse();
+        // cut before the destination port: not readable, not the device's (from there on, decapsulation drops it)
+        for (int cut = 0; cut < 14 + 20 + 4; cut++)
+        {
+            assertThat(toRemote.addressedToDevice(new UnsafeBuffer(outer), 0, cut, REMOTE.address())).as("cut %d", cut).isFalse();
+        }
+        assertThat(toRemote.dropsTotal()).isZero();
+    }
+
     /** Outer IPv4 options are legal (Linux decapsulates them): stepped over, not dropped. */
     @Test
     void outerIpOptionsAreSteppedOver()

@@ -40,37 +40,35 @@ public final class IpvsClassifier
 
     public int classifyNewFlow(final IpvsFlow f)
     {
-        return decide(f, table.find(f.protocol, f.destinationAddress, f.destinationPort));
+        return decide(f, table.slotOf(VirtualService.key(f.protocol, f.destinationAddress, f.destinationPort)));
     }
 
     /**
      * Classify a batch: the virtual-service lookups of all flows first ({@link VirtualServiceTable#findBatch}, their
      * cache misses overlapping), then each flow's decision. Same outcome as {@link #classifyNewFlow} per flow.
+     * Returns a value depending on the first pass's loads, so that the JIT keeps them.
      */
     public long classifyBatch(final IpvsFlow[] flows, final int n)
     {
         final long[] keys = batchKeys;
-        // returns a value depending on the prefetching loads so that the JIT keeps them
         for (int j = 0; j < n; j++)
         {
             final IpvsFlow f = flows[j];
             keys[j] = VirtualService.key(f.protocol, f.destinationAddress, f.destinationPort);
         }
-        long touched = table.findBatch(keys, n, batchSlots, batchServices);
-        final VirtualService[] services = batchServices;
+        long touched = table.findBatch(keys, n, batchSlots);
         for (int j = 0; j < n; j++)
         {
-            // second pass: touch each service and its first server (their misses overlap too)
-            final VirtualService vs = services[j];
-            if (vs != null && vs.destinationCount() > 0)
+            // second pass, for services not scheduled on their slot line: their object and scheduler state
+            final int slot = batchSlots[j];
+            if (slot >= 0 && !table.scheduledInline(slot))
             {
-                touched += vs.destination(0).weight();
+                touched += table.valueAt(slot).scheduler().touch();
             }
         }
         for (int j = 0; j < n; j++)
         {
-            decide(flows[j], services[j]);
-            services[j] = null;
+            decide(flows[j], batchSlots[j]);
         }
         return touched;
     }
@@ -80,30 +78,32 @@ public final class IpvsClassifier
 
     private final long[] batchKeys = new long[MAX_BATCH];
     private final int[] batchSlots = new int[MAX_BATCH];
-    private final VirtualService[] batchServices = new VirtualService[MAX_BATCH];
 
-    private int decide(final IpvsFlow f, final VirtualService vs)
+    /** The decision from the slot line alone where the scheduler is rr (see {@link VirtualServiceTable}). */
+    private int decide(final IpvsFlow f, final int slot)
     {
-        f.service = vs;
-        if (vs == null)
+        f.matched(table, slot);
+        if (slot < 0)
         {
             return f.verdict = IpvsFlow.ACCEPT;
         }
-        if (!proxier.sourceAllowed(vs, f.sourceAddress))
+        final int kind = table.kindAt(slot);
+        if ((kind & KubeServiceKind.SOURCE_RANGES) != 0 && !proxier.sourceAllowed(table.valueAt(slot), f.sourceAddress))
         {
             return f.verdict = IpvsFlow.DROP;
         }
-        final int index = vs.schedule(f.sourceAddress, f.sourcePort, f.nowNanos);
+        final int index = table.schedule(slot, f.sourceAddress, f.sourcePort, f.nowNanos);
         if (index < 0)
         {
             return f.verdict = IpvsFlow.REJECT;
         }
-        final RealServer server = vs.destination(index);
-        f.server = server;
-        final int kind = vs.kind();
+        final int serverAddress = table.destinationAddress(slot, index);
+        f.serverIndex = index;
+        f.serverAddress = serverAddress;
+        f.serverPort = table.destinationPort(slot, index);
         final boolean fromNode = isLocal(f.sourceAddress);
         f.masquerade = masqueradeAll
-            || server.address() == f.sourceAddress
+            || serverAddress == f.sourceAddress
             || fromNode
             || ((kind & KubeServiceKind.CLUSTER_IP) != 0 && !proxier.inClusterCIDR(f.sourceAddress))
             || ((kind & KubeServiceKind.CLUSTER_IP) == 0 && (kind & KubeServiceKind.EXTERNAL_LOCAL) == 0);

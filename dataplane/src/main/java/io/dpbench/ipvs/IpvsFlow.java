@@ -1,6 +1,10 @@
 package io.dpbench.ipvs;
 
-/** A new flow's first packet for {@link IpvsClassifier}, and the outcome. Reused; no allocation. */
+/**
+ * A new flow's first packet for {@link IpvsClassifier}, and the outcome: the chosen server's address and port
+ * directly (read from the virtual-service table's line), the service and server objects on demand. Reused; no
+ * allocation.
+ */
 public final class IpvsFlow
 {
     public static final int ACCEPT = 0;
@@ -17,9 +21,13 @@ public final class IpvsFlow
     public long nowNanos;
 
     public int verdict;
-    public VirtualService service;
-    public RealServer server;
+    /** For DNAT: the real server's address, port and index in the service's list. */
+    public int serverAddress;
+    public int serverPort;
+    public int serverIndex;
     public boolean masquerade;
+    private VirtualServiceTable table;
+    private int slot = -1;
 
     public IpvsFlow reset(final int protocol, final int sourceAddress, final int sourcePort, final int destinationAddress,
         final int destinationPort)
@@ -30,10 +38,31 @@ public final class IpvsFlow
         this.destinationAddress = destinationAddress;
         this.destinationPort = destinationPort;
         verdict = ACCEPT;
-        service = null;
-        server = null;
+        serverAddress = 0;
+        serverPort = 0;
+        serverIndex = -1;
         masquerade = false;
+        table = null;
+        slot = -1;
         return this;
+    }
+
+    void matched(final VirtualServiceTable table, final int slot)
+    {
+        this.table = table;
+        this.slot = slot;
+    }
+
+    /** The virtual service the flow matched, or null (read while the table is unchanged since the decision). */
+    public VirtualService service()
+    {
+        return slot < 0 ? null : table.valueAt(slot);
+    }
+
+    /** The real server chosen (DNAT), or null; like {@link #service()}, valid until the service changes. */
+    public RealServer server()
+    {
+        return serverIndex < 0 || slot < 0 ? null : table.valueAt(slot).destination(serverIndex);
     }
 
     public static String verdictName(final int verdict)

@@ -34,9 +34,9 @@ public final class IpvsSelector implements NewFlowSelector
                 return;
             case IpvsFlow.DNAT:
                 out.verdict = NewFlowDecision.DNAT;
-                out.dnatAddress = flow.server.address();
-                out.dnatPort = flow.server.port();
-                flow.server.connectionStarted();
+                out.dnatAddress = flow.serverAddress;
+                out.dnatPort = flow.serverPort;
+                flow.server().connectionStarted(); // ip_vs_bind_dest: the counters lc/wlc/sed/nq read
                 break;
             default:
                 out.verdict = NewFlowDecision.ACCEPT;

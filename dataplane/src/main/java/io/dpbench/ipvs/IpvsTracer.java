@@ -35,16 +35,16 @@ public final class IpvsTracer
         f.reset(protocol, source, sourcePort, destination, destinationPort);
         classifier.classifyNewFlow(f);
         final List<String> path = new ArrayList<>();
-        final VirtualService vs = f.service;
+        final VirtualService vs = f.service();
         final TreeSet<String> destinations = new TreeSet<>();
         if (vs != null)
         {
-            path.add("ipvs " + IpvsadmFormat.render(single(vs), SchedulerFlags.NONE).lines().findFirst().orElse(""));
+            path.add("ipvs " + IpvsadmFormat.render(List.of(vs), SchedulerFlags.NONE).lines().findFirst().orElse(""));
             if (f.verdict == IpvsFlow.DNAT)
             {
                 if (HASHING.contains(vs.scheduler().name()) || vs.persistenceSeconds() > 0)
                 {
-                    destinations.add(hostPort(f.server));
+                    destinations.add(hostPort(f.server()));
                 }
                 else
                 {
@@ -56,7 +56,7 @@ public final class IpvsTracer
                         }
                     }
                 }
-                path.add("ipvs server " + hostPort(f.server) + " (" + vs.scheduler().name() + ")");
+                path.add("ipvs server " + hostPort(f.server()) + " (" + vs.scheduler().name() + ")");
             }
         }
         else
@@ -71,23 +71,16 @@ public final class IpvsTracer
             f.reset(protocol, source, (sourcePort + k) & 0xFFFF, destination, destinationPort);
             f.nowNanos = k;
             classifier.classifyNewFlow(f);
-            final String key = f.verdict == IpvsFlow.DNAT ? hostPort(f.server) : IpvsFlow.verdictName(f.verdict);
+            final String key = f.verdict == IpvsFlow.DNAT ? hostPort(f.server()) : IpvsFlow.verdictName(f.verdict);
             counts.merge(key, 1, Integer::sum);
-            if (f.server != null)
+            if (f.server() != null)
             {
-                f.server.connectionStarted(); // the flows stay open, as lc/wlc/sed/nq expect to see
+                f.server().connectionStarted(); // the flows stay open, as lc/wlc/sed/nq expect to see
             }
         }
         return new Result(IpvsFlow.verdictName(verdict),
             verdict == IpvsFlow.DROP || verdict == IpvsFlow.REJECT ? List.of() : List.copyOf(destinations),
             masquerade, path, counts);
-    }
-
-    private static VirtualServiceTable single(final VirtualService vs)
-    {
-        final VirtualServiceTable t = new VirtualServiceTable();
-        t.put(vs);
-        return t;
     }
 
     static String hostPort(final RealServer rs)

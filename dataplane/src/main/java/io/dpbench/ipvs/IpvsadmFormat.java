@@ -27,7 +27,13 @@ public final class IpvsadmFormat
 
     public static String render(final VirtualServiceTable table, final SchedulerFlags flags)
     {
-        final List<VirtualService> services = table.all();
+        return render(table.all(), flags);
+    }
+
+    /** The services given, in ipvsadm-save's order (the list is not changed). */
+    public static String render(final List<VirtualService> given, final SchedulerFlags flags)
+    {
+        final List<VirtualService> services = new java.util.ArrayList<>(given);
         services.sort(Comparator.comparingInt(VirtualService::protocol)
             .thenComparingLong(vs -> vs.address() & 0xFFFF_FFFFL).thenComparingInt(VirtualService::port));
         final StringBuilder sb = new StringBuilder(services.size() * 96);

@@ -14,6 +14,8 @@ public final class RealServer
     private int activeConnections;
     private int inactiveConnections;
     private boolean overloaded;
+    /** The service whose list holds this server, told when its availability changes; null when none. */
+    private VirtualService owner;
 
     public RealServer(final int address, final int port, final int weight)
     {
@@ -65,6 +67,15 @@ public final class RealServer
     public void overloaded(final boolean overloaded)
     {
         this.overloaded = overloaded;
+        if (owner != null)
+        {
+            owner.changed(); // availability is on the virtual-service table's line
+        }
+    }
+
+    void owner(final VirtualService service)
+    {
+        this.owner = service;
     }
 
     /** A connection to this server was established. */

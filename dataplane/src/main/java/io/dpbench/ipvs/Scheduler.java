@@ -24,4 +24,13 @@ public interface Scheduler
      */
     int schedule(RealServer[] destinations, int count, int sourceAddress, int sourcePort, int destinationAddress,
         int destinationPort);
+
+    /**
+     * Load the state {@link #schedule} reads first and return something that depends on it: a batch calls this for
+     * each of its flows before scheduling any, so that their cache misses overlap. No effect on scheduling.
+     */
+    default int touch()
+    {
+        return 0;
+    }
 }

@@ -29,6 +29,9 @@ public final class VirtualService
     private final Long2LongHashMap templates;
     /** What kube-proxy created this service for (see {@link KubeServiceKind}); read by the masquerade decision. */
     private int kind;
+    /** The table this service is in, and its slot there, whose line copies what new flows read; null when none. */
+    private VirtualServiceTable owner;
+    private int slot;
 
     public VirtualService(final int protocol, final int address, final int port, final Scheduler scheduler,
         final int persistenceSeconds)
@@ -75,7 +78,52 @@ public final class VirtualService
     public VirtualService kind(final int kind)
     {
         this.kind = kind;
+        changed();
         return this;
+    }
+
+    VirtualServiceTable owner()
+    {
+        return owner;
+    }
+
+    void bind(final VirtualServiceTable table, final int slot)
+    {
+        this.owner = table;
+        this.slot = slot;
+    }
+
+    void unbind()
+    {
+        this.owner = null;
+    }
+
+    /** Before the scheduler sees a changed list: a table's copy of rr's cursor returns to the scheduler. */
+    private void beforeUpdate()
+    {
+        if (owner != null)
+        {
+            owner.pullCursor(slot);
+        }
+    }
+
+    /** After the scheduler has seen the changed list: the table's line is rewritten from it (cursor included). */
+    private void afterUpdate()
+    {
+        if (owner != null)
+        {
+            owner.refresh(slot);
+        }
+    }
+
+    /**
+     * A change the scheduler is not told of (kind, a server's overload flag): the line is rewritten, its rr cursor
+     * kept (moved to the scheduler first, so that the rewrite copies it back).
+     */
+    void changed()
+    {
+        beforeUpdate();
+        afterUpdate();
     }
 
     public Scheduler scheduler()
@@ -122,10 +170,13 @@ public final class VirtualService
         {
             destinations = Arrays.copyOf(destinations, count * 2);
         }
+        beforeUpdate();
         System.arraycopy(destinations, 0, destinations, 1, count);
         destinations[0] = server;
         count++;
+        server.owner(this);
         scheduler.update(destinations, count);
+        afterUpdate();
         return true;
     }
 
@@ -137,7 +188,9 @@ public final class VirtualService
         {
             return false;
         }
+        beforeUpdate();
         final RealServer removed = destinations[i];
+        removed.owner(null);
         System.arraycopy(destinations, i + 1, destinations, i, count - i - 1);
         destinations[--count] = null;
         if (templates != null)
@@ -145,7 +198,8 @@ public final class VirtualService
             templates.clear(); // template values are list indices, which just shifted
         }
         scheduler.update(destinations, count);
-        return removed != null;
+        afterUpdate();
+        return true;
     }
 
     /** ipvsadm -e -w: change a weight (0 = no new connections, existing ones untouched). */
@@ -156,8 +210,10 @@ public final class VirtualService
         {
             return false;
         }
+        beforeUpdate();
         destinations[i].weight(weight);
         scheduler.update(destinations, count);
+        afterUpdate();
         return true;
     }
 
@@ -166,6 +222,13 @@ public final class VirtualService
      * else the scheduler's choice (which then gets a template). Returns the index, or -1 when none is available.
      */
     public int schedule(final int sourceAddress, final int sourcePort, final long nowNanos)
+    {
+        return owner != null ? owner.schedule(slot, sourceAddress, sourcePort, nowNanos)
+            : scheduleObject(sourceAddress, sourcePort, nowNanos);
+    }
+
+    /** {@link #schedule} on this object's own scheduler state (the table calls it when rr is not on its line). */
+    int scheduleObject(final int sourceAddress, final int sourcePort, final long nowNanos)
     {
         if (templates != null)
         {

@@ -109,15 +109,15 @@ class IpvsModeTest
             assertThat(c.classifyNewFlow(f)).isEqualTo(IpvsFlow.DNAT);
             if (first < 0)
             {
-                first = f.server.address();
+                first = f.server().address();
             }
-            assertThat(f.server.address()).isEqualTo(first);
+            assertThat(f.server().address()).isEqualTo(first);
         }
         // after the timeout (600 s idle) the client is scheduled afresh: rr moves on
         f.reset(6, Ipv4Address.parse("10.244.9.9"), 50000, Ipv4Address.parse("10.96.0.1"), 80);
         f.nowNanos = 2_000_000_000_000L;
         c.classifyNewFlow(f);
-        assertThat(f.server.address()).isNotEqualTo(first);
+        assertThat(f.server().address()).isNotEqualTo(first);
     }
 
     @Test
@@ -141,7 +141,7 @@ class IpvsModeTest
         {
             f.reset(6, Ipv4Address.parse("10.244.0.0") + i, 40000, Ipv4Address.parse("10.96.0.1"), 80);
             c.classifyNewFlow(f);
-            assertThat(f.server).isSameAs(vs.destination(1));
+            assertThat(f.server()).isSameAs(vs.destination(1));
         }
         assertThat(proxier.table().find(6, Ipv4Address.parse("10.96.0.7"), 80)).isSameAs(other);
         assertThat(other.scheduler()).isSameAs(otherScheduler);

@@ -157,8 +157,8 @@ class VirtualServiceTableTest
                 single.classifyNewFlow(one);
                 assertThat(f.verdict).isEqualTo(one.verdict);
                 assertThat(f.masquerade).isEqualTo(one.masquerade);
-                assertThat(f.server == null ? null : IpvsTracer.hostPort(f.server))
-                    .isEqualTo(one.server == null ? null : IpvsTracer.hostPort(one.server));
+                assertThat(f.server() == null ? null : IpvsTracer.hostPort(f.server()))
+                    .isEqualTo(one.server() == null ? null : IpvsTracer.hostPort(one.server()));
                 verdicts[f.verdict]++;
             }
         }
@@ -166,5 +166,94 @@ class VirtualServiceTableTest
         assertThat(verdicts[IpvsFlow.DNAT]).isPositive();
         assertThat(verdicts[IpvsFlow.ACCEPT]).isPositive();
         assertThat(verdicts[IpvsFlow.REJECT]).isPositive();
+    }
+
+    /**
+     * rr scheduled on the table's slot line chooses exactly what rr on the scheduler object chooses (a service in no
+     * table), through random adds (at the head), removes, re-weights and overload flags, across the line's limit of
+     * {@value VirtualServiceTable#INLINE_DESTINATIONS} servers, and after the service leaves the table.
+     */
+    @Test
+    void rrOnTheSlotLineEqualsRrOnTheObject()
+    {
+        final VirtualServiceTable table = new VirtualServiceTable();
+        for (int i = 0; i < 40; i++)
+        {
+            table.put(new VirtualService(6, Ipv4Address.parse("10.96.1.0") + i, 80, Schedulers.create("rr", SchedulerFlags.NONE), 0));
+        }
+        final int vip = Ipv4Address.parse("10.96.0.1");
+        final VirtualService lined = new VirtualService(6, vip, 80, Schedulers.create("rr", SchedulerFlags.NONE), 0);
+        final VirtualService plain = new VirtualService(6, vip, 80, Schedulers.create("rr", SchedulerFlags.NONE), 0);
+        table.put(lined);
+        final SplittableRandom random = new SplittableRandom(5);
+        final int base = Ipv4Address.parse("10.244.1.0");
+        int inline = 0;
+        int outOfLine = 0;
+        for (int step = 0; step < 20_000; step++)
+        {
+            final int server = base + random.nextInt(8);
+            switch (random.nextInt(6))
+            {
+                case 0 -> assertThat(lined.addDestination(new RealServer(server, 8080, 1)))
+                    .isEqualTo(plain.addDestination(new RealServer(server, 8080, 1)));
+                case 1 -> assertThat(lined.removeDestination(server, 8080)).isEqualTo(plain.removeDestination(server, 8080));
+                case 2 ->
+                {
+                    final int weight = random.nextInt(3);
+                    assertThat(lined.reweight(server, 8080, weight)).isEqualTo(plain.reweight(server, 8080, weight));
+                }
+                case 3 ->
+                {
+                    final int i = lined.indexOf(server, 8080);
+                    if (i >= 0)
+                    {
+                        final boolean overloaded = random.nextBoolean();
+                        lined.destination(i).overloaded(overloaded);
+                        plain.destination(plain.indexOf(server, 8080)).overloaded(overloaded);
+                    }
+                }
+                default ->
+                {
+                    // schedule through the classifier's entry point (the slot) and through the service itself
+                    final int slot = table.slotOf(lined.key());
+                    if (table.scheduledInline(slot))
+                    {
+                        inline++;
+                    }
+                    else
+                    {
+                        outOfLine++;
+                    }
+                    final int chosen = random.nextBoolean() ? table.schedule(slot, 1, 1, 0) : lined.schedule(1, 1, 0);
+                    final int expected = plain.schedule(1, 1, 0);
+                    assertThat(chosen).as("step %d", step).isEqualTo(expected);
+                    if (chosen >= 0)
+                    {
+                        assertThat(table.destinationAddress(slot, chosen)).isEqualTo(plain.destination(expected).address());
+                        assertThat(table.destinationPort(slot, chosen)).isEqualTo(8080);
+                    }
+                }
+            }
+        }
+        assertThat(inline).isPositive();
+        assertThat(outOfLine).isPositive(); // more than five servers at times: the object path took over
+        assertThat(table.remove(6, vip, 80)).isSameAs(lined);
+        for (int i = 0; i < 10; i++)
+        {
+            assertThat(lined.schedule(1, 1, 0)).isEqualTo(plain.schedule(1, 1, 0)); // the cursor left with it
+        }
+    }
+
+    /** A service belongs to one table: the line is its table's copy, so a second table would see a stale one. */
+    @Test
+    void aServiceIsInOneTableAtATime()
+    {
+        final VirtualService vs = new VirtualService(6, 1, 80, Schedulers.create("rr", SchedulerFlags.NONE), 0);
+        final VirtualServiceTable a = new VirtualServiceTable();
+        a.put(vs);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new VirtualServiceTable().put(vs))
+            .isInstanceOf(IllegalStateException.class).hasMessageContaining("already in a table");
+        a.remove(6, 1, 80);
+        new VirtualServiceTable().put(vs);
     }
 }

@@ -29,9 +29,11 @@ import java.util.concurrent.TimeUnit;
  * scheduler, one flow at a time ({@code classifyNewFlow}) and as batches whose lookups go first
  * ({@code classifyNewFlowBatch}). Reported per flow; allocation-free.
  * <p>
- * With uniform traffic the flows touch min(N, 4096) Services, so from about N = 1,000 the decision's half-dozen
- * dependent loads (hash slot, service, scheduler, server list, server, mh slot) miss the core's caches: cost grows
- * with the working set, not with N. {@code hot} separates the two.
+ * With uniform traffic the flows touch min(N, 4096) Services. rr's decision reads one 64-byte slot line of the
+ * table (key, kind, servers, cursor), so 4,096 Services' worth (256 KiB) stays in the core's L2 and N = 50,000 costs
+ * about what N = 10 does. mh also reads the service, its scheduler and a random slot of its 4093-entry lookup table
+ * (8 KiB per Service, ~32 MiB for 4,096): beyond L2, so its cost grows with the working set, not with N.
+ * {@code hot} separates the two.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -206,6 +206,12 @@ public final class MaglevScheduler implements Scheduler
     }
 
     @Override
+    public int touch()
+    {
+        return lookup.length;
+    }
+
+    @Override
     public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {

@@ -21,10 +21,22 @@ import java.util.IdentityHashMap;
 public final class RoundRobinScheduler implements Scheduler
 {
     /** The cursor value for the list head ({@code &svc->destinations}). */
-    static final int HEAD = -1;
+    public static final int HEAD = -1;
 
     private RealServer[] known = new RealServer[0];
     private int cursor = HEAD;
+
+    /** The index of the last destination chosen, or {@link #HEAD}. */
+    public int cursor()
+    {
+        return cursor;
+    }
+
+    /** Restore the cursor (a copy kept elsewhere, e.g. in a virtual-service table's slot line, moved on). */
+    public void cursor(final int cursor)
+    {
+        this.cursor = cursor;
+    }
 
     @Override
     public String name()

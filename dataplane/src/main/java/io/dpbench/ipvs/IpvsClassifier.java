@@ -59,11 +59,11 @@ public final class IpvsClassifier
         long touched = table.findBatch(keys, n, batchSlots);
         for (int j = 0; j < n; j++)
         {
-            // second pass, for services not scheduled on their slot line: their object and scheduler state
+            // second pass: the scheduler state beyond the slot line (mh's table, other schedulers' objects)
             final int slot = batchSlots[j];
-            if (slot >= 0 && !table.scheduledInline(slot))
+            if (slot >= 0)
             {
-                touched += table.valueAt(slot).scheduler().touch();
+                touched += table.touch(slot);
             }
         }
         for (int j = 0; j < n; j++)

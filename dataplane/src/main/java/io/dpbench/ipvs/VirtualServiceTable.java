@@ -1,5 +1,6 @@
 package io.dpbench.ipvs;
 
+import io.dpbench.ipvs.sched.MaglevScheduler;
 import io.dpbench.ipvs.sched.RoundRobinScheduler;
 import io.dpbench.packet.FlowKey;
 import org.agrona.BufferUtil;
@@ -19,7 +20,8 @@ import java.util.List;
  * port, available) and, for rr without persistence and with at most that many destinations, rr's cursor itself. So
  * a new flow to an rr service reads one line, found by hashing, instead of following references from the slot to the
  * service, its scheduler, its server list and the servers (about six lines, which for thousands of active Services
- * spill out of the core's L2 cache: the cost then grew with N). Other schedulers keep their state in their objects
+ * spill out of the core's L2 cache: the cost then grew with N). For mh a parallel array holds the service's lookup
+ * table, so its first choice costs the line and one table slot. Other schedulers keep their state in their objects
  * ({@link #valueAt}); they still read the chosen server's address from the line. The line is a copy the table keeps
  * current: a {@link VirtualService} in a table reports every change of its servers ({@link #refresh}), and rr's cursor
  * moves between the line and the scheduler object around each change ({@link #pullCursor}), so the kernel's rr
@@ -43,6 +45,10 @@ public final class VirtualServiceTable
     /** INLINE_DESTINATIONS longs: address << 32 | port << 16 | available. */
     private static final int DESTINATIONS = 24;
     private static final int INLINE_RR = 1;
+    /** mh without persistence: its lookup table is {@link #state}[slot], its flags below. */
+    private static final int INLINE_MH = 2;
+    private static final int MH_PORT = 4;
+    private static final int MH_FALLBACK = 8;
     private static final int INITIAL_CAPACITY = 16;
 
     /**
@@ -54,6 +60,8 @@ public final class VirtualServiceTable
 
     private UnsafeBuffer slots;
     private VirtualService[] values;
+    /** Per slot, the scheduler state a line cannot hold but a decision reads first: mh's lookup table. */
+    private Object[] state;
     private int mask;
     private int size;
 
@@ -66,6 +74,7 @@ public final class VirtualServiceTable
     {
         slots = new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity * SLOT_BYTES, SLOT_BYTES));
         values = new VirtualService[capacity];
+        state = new Object[capacity];
         mask = capacity - 1;
     }
 
@@ -143,6 +152,7 @@ public final class VirtualServiceTable
             {
                 slots.putBytes(gap * SLOT_BYTES, slots, i * SLOT_BYTES, SLOT_BYTES);
                 values[gap] = values[i];
+                state[gap] = state[i];
                 values[gap].bind(this, gap);
                 gap = i;
             }
@@ -150,6 +160,7 @@ public final class VirtualServiceTable
         }
         slots.setMemory(gap * SLOT_BYTES, SLOT_BYTES, (byte)0);
         values[gap] = null;
+        state[gap] = null;
     }
 
     public VirtualService find(final int protocol, final int address, final int port)
@@ -272,7 +283,24 @@ public final class VirtualServiceTable
     public int schedule(final int slot, final int sourceAddress, final int sourcePort, final long nowNanos)
     {
         final int o = slot * SLOT_BYTES;
-        if ((slots.getInt(o + FLAGS) & INLINE_RR) == 0)
+        final int flags = slots.getInt(o + FLAGS);
+        if ((flags & INLINE_MH) != 0)
+        {
+            // ip_vs_mh_schedule's first choice from the table and the line; its fallback walk (rare) on the object
+            final char[] lookup = (char[])state[slot];
+            final int dest = lookup[MaglevScheduler.firstSlot(sourceAddress, (flags & MH_PORT) != 0 ? sourcePort & 0xFFFF : 0,
+                lookup.length)];
+            if (dest == MaglevScheduler.EMPTY)
+            {
+                return -1;
+            }
+            if (available(slot, dest))
+            {
+                return dest;
+            }
+            return (flags & MH_FALLBACK) != 0 ? values[slot].scheduleObject(sourceAddress, sourcePort, nowNanos) : -1;
+        }
+        if ((flags & INLINE_RR) == 0)
         {
             return values[slot].scheduleObject(sourceAddress, sourcePort, nowNanos);
         }
@@ -297,6 +325,29 @@ public final class VirtualServiceTable
             }
         }
         return -1;
+    }
+
+    private boolean available(final int slot, final int index)
+    {
+        if (index < INLINE_DESTINATIONS)
+        {
+            return (slots.getLong(slot * SLOT_BYTES + DESTINATIONS + 8 * index) & 1) != 0;
+        }
+        return !values[slot].destination(index).unavailable();
+    }
+
+    /**
+     * Load what {@link #schedule} reads after the line and return something that depends on it: a batch calls this
+     * for each flow before scheduling any, so that their misses overlap.
+     */
+    public int touch(final int slot)
+    {
+        final int flags = slots.getInt(slot * SLOT_BYTES + FLAGS);
+        if ((flags & INLINE_MH) != 0)
+        {
+            return ((char[])state[slot]).length;
+        }
+        return (flags & INLINE_RR) != 0 ? 0 : values[slot].scheduler().touch();
     }
 
     /** Destination {@code index}'s address of the service in this slot. */
@@ -337,7 +388,14 @@ public final class VirtualServiceTable
         final int count = vs.destinationCount();
         final boolean inlineRr = vs.scheduler() instanceof RoundRobinScheduler && vs.persistenceSeconds() == 0
             && count <= INLINE_DESTINATIONS;
-        slots.putInt(o + FLAGS, (vs.kind() << 8) | (inlineRr ? INLINE_RR : 0));
+        int flags = (vs.kind() << 8) | (inlineRr ? INLINE_RR : 0);
+        state[slot] = null;
+        if (vs.scheduler() instanceof MaglevScheduler mh && vs.persistenceSeconds() == 0)
+        {
+            flags |= INLINE_MH | (mh.hashesPort() ? MH_PORT : 0) | (mh.fallsBack() ? MH_FALLBACK : 0);
+            state[slot] = mh.table();
+        }
+        slots.putInt(o + FLAGS, flags);
         slots.putInt(o + COUNT, count);
         slots.putInt(o + CURSOR, inlineRr ? ((RoundRobinScheduler)vs.scheduler()).cursor() : 0);
         for (int i = 0; i < INLINE_DESTINATIONS; i++)
@@ -362,6 +420,7 @@ public final class VirtualServiceTable
     {
         final UnsafeBuffer oldSlots = slots;
         final VirtualService[] oldValues = values;
+        final Object[] oldState = state;
         allocate(capacity);
         for (int j = 0; j < oldValues.length; j++)
         {
@@ -375,6 +434,7 @@ public final class VirtualServiceTable
                 }
                 slots.putBytes(i * SLOT_BYTES, oldSlots, j * SLOT_BYTES, SLOT_BYTES);
                 values[i] = oldValues[j];
+                state[i] = oldState[j];
                 values[i].bind(this, i);
             }
         }

@@ -169,21 +169,25 @@ class VirtualServiceTableTest
     }
 
     /**
-     * rr scheduled on the table's slot line chooses exactly what rr on the scheduler object chooses (a service in no
-     * table), through random adds (at the head), removes, re-weights and overload flags, across the line's limit of
-     * {@value VirtualServiceTable#INLINE_DESTINATIONS} servers, and after the service leaves the table.
+     * rr and mh scheduled from the table's slot line (and mh's table beside it) choose exactly what they choose on
+     * the scheduler object (a service in no table), through random adds (at the head), removes, re-weights and
+     * overload flags, across the line's limit of {@value VirtualServiceTable#INLINE_DESTINATIONS} servers, through
+     * table growth, and after the service leaves the table.
      */
-    @Test
-    void rrOnTheSlotLineEqualsRrOnTheObject()
+    @ParameterizedTest
+    @ValueSource(strings = {"rr", "mh", "mh+fallback+port"})
+    void schedulingFromTheSlotLineEqualsSchedulingOnTheObject(final String spec)
     {
+        final String name = spec.split("\\+")[0];
+        final SchedulerFlags flags = new SchedulerFlags(spec.contains("fallback"), spec.contains("port"));
         final VirtualServiceTable table = new VirtualServiceTable();
-        for (int i = 0; i < 40; i++)
+        for (int i = 0; i < 4; i++)
         {
-            table.put(new VirtualService(6, Ipv4Address.parse("10.96.1.0") + i, 80, Schedulers.create("rr", SchedulerFlags.NONE), 0));
+            table.put(new VirtualService(6, Ipv4Address.parse("10.96.1.0") + i, 80, Schedulers.create(name, flags, 251), 0));
         }
         final int vip = Ipv4Address.parse("10.96.0.1");
-        final VirtualService lined = new VirtualService(6, vip, 80, Schedulers.create("rr", SchedulerFlags.NONE), 0);
-        final VirtualService plain = new VirtualService(6, vip, 80, Schedulers.create("rr", SchedulerFlags.NONE), 0);
+        final VirtualService lined = new VirtualService(6, vip, 80, Schedulers.create(name, flags, 251), 0);
+        final VirtualService plain = new VirtualService(6, vip, 80, Schedulers.create(name, flags, 251), 0);
         table.put(lined);
         final SplittableRandom random = new SplittableRandom(5);
         final int base = Ipv4Address.parse("10.244.1.0");
@@ -192,6 +196,12 @@ class VirtualServiceTableTest
         for (int step = 0; step < 20_000; step++)
         {
             final int server = base + random.nextInt(8);
+            if (step % 500 == 0)
+            {
+                // grow the table (a resize moves every slot line) and shift probe runs
+                table.put(new VirtualService(6, Ipv4Address.parse("10.96.2.0") + step / 500, 80,
+                    Schedulers.create(name, flags, 251), 0));
+            }
             switch (random.nextInt(6))
             {
                 case 0 -> assertThat(lined.addDestination(new RealServer(server, 8080, 1)))
@@ -216,7 +226,7 @@ class VirtualServiceTableTest
                 {
                     // schedule through the classifier's entry point (the slot) and through the service itself
                     final int slot = table.slotOf(lined.key());
-                    if (table.scheduledInline(slot))
+                    if (lined.destinationCount() <= VirtualServiceTable.INLINE_DESTINATIONS)
                     {
                         inline++;
                     }
@@ -224,8 +234,11 @@ class VirtualServiceTableTest
                     {
                         outOfLine++;
                     }
-                    final int chosen = random.nextBoolean() ? table.schedule(slot, 1, 1, 0) : lined.schedule(1, 1, 0);
-                    final int expected = plain.schedule(1, 1, 0);
+                    final int client = Ipv4Address.parse("10.244.0.0") + random.nextInt(1000);
+                    final int clientPort = 32768 + random.nextInt(20000);
+                    final int chosen = random.nextBoolean() ? table.schedule(slot, client, clientPort, 0)
+                        : lined.schedule(client, clientPort, 0);
+                    final int expected = plain.schedule(client, clientPort, 0);
                     assertThat(chosen).as("step %d", step).isEqualTo(expected);
                     if (chosen >= 0)
                     {
@@ -236,11 +249,11 @@ class VirtualServiceTableTest
             }
         }
         assertThat(inline).isPositive();
-        assertThat(outOfLine).isPositive(); // more than five servers at times: the object path took over
+        assertThat(outOfLine).isPositive(); // more than five servers at times: beyond the line
         assertThat(table.remove(6, vip, 80)).isSameAs(lined);
         for (int i = 0; i < 10; i++)
         {
-            assertThat(lined.schedule(1, 1, 0)).isEqualTo(plain.schedule(1, 1, 0)); // the cursor left with it
+            assertThat(lined.schedule(i, i, 0)).isEqualTo(plain.schedule(i, i, 0)); // rr's cursor left with it
         }
     }
 

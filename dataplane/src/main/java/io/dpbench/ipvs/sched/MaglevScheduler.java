@@ -71,7 +71,7 @@ public final class MaglevScheduler implements Scheduler
     public static final int MAX_DESTINATIONS = 0xFFFF;
 
     /** A slot with no destination. */
-    static final char EMPTY = 0xFFFF;
+    public static final char EMPTY = 0xFFFF;
 
     /** Slot to destination index, {@link #EMPTY} when empty. */
     private final char[] lookup;
@@ -216,7 +216,7 @@ public final class MaglevScheduler implements Scheduler
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         final int hashPort = port ? sourcePort & 0xFFFF : 0;
-        final int ihash = Integer.remainderUnsigned(hashKey(sourceAddress, hashPort, HASH1_KEY, 0), size);
+        final int ihash = firstSlot(sourceAddress, hashPort, size);
         int dest = lookup[ihash];
         if (dest == EMPTY)
         {
@@ -244,6 +244,31 @@ public final class MaglevScheduler implements Scheduler
             }
         }
         return -1;
+    }
+
+    /**
+     * The table slot ip_vs_mh_schedule looks at first for this source ({@code hashPort}: the source port with
+     * mh-port, else 0).
+     */
+    public static int firstSlot(final int sourceAddress, final int hashPort, final int tableSize)
+    {
+        return Integer.remainderUnsigned(hashKey(sourceAddress, hashPort, HASH1_KEY, 0), tableSize);
+    }
+
+    /** The lookup table itself (slot to destination index, {@link #EMPTY}): the same array for the scheduler's life. */
+    public char[] table()
+    {
+        return lookup;
+    }
+
+    public boolean hashesPort()
+    {
+        return port;
+    }
+
+    public boolean fallsBack()
+    {
+        return fallback;
     }
 
     /** ip_vs_mh_hashkey(): hsiphash of the host-order u32 {@code offset + port + address}. */

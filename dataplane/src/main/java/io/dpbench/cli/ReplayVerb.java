@@ -1,17 +1,8 @@
 package io.dpbench.cli;
 
-import io.dpbench.packet.EthernetFlyweight;
 import io.dpbench.vxlan.OverlayForwarder;
 import io.dpbench.vxlan.OverlayTopology;
-import io.dpbench.vxlan.RemoteVtep;
-import io.dpbench.vxlan.VxlanConfig;
 import io.dpbench.vxlan.VxlanDecapsulator;
-import io.dpbench.vxlan.VxlanEncapsulator;
-import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteOrder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
@@ -29,7 +20,19 @@ import io.dpbench.packet.Ipv4Address;
 import io.dpbench.packet.PcapReader;
 import io.dpbench.packet.PcapWriter;
 import io.dpbench.packet.Verdict;
+import io.dpbench.iptables.CompiledRules;
+import io.dpbench.pipeline.DecapStage;
+import io.dpbench.pipeline.EncapStage;
+import io.dpbench.pipeline.FlowSteering;
+import io.dpbench.pipeline.FrameLog;
+import io.dpbench.pipeline.Pipeline;
 import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.pipeline.StageChain;
+import io.dpbench.pipeline.TxStage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.ToLongFunction;
 import io.dpbench.select.NewFlowSelector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -99,6 +102,19 @@ public final class ReplayVerb implements Verb
         "(default: 0, no overlay)"})
     int nodes;
 
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = {
+        "worker threads (1-64): frames are steered so that both directions of a connection meet on one worker",
+        "(by the client's address; masqueraded replies by their SNAT port, each worker using its own ports); each",
+        "worker has its own stages, conntrack cache and proxy state (rr cursors, random draws) over the shared",
+        "conntrack table. Output is written in input order, so with a flow-hash scheduler (IPVS sh or mh) it is the",
+        "same for any N (default: ${DEFAULT-VALUE})"})
+    int workers;
+
+    @Option(names = "--stages", paramLabel = "LIST", description = {
+        "the stage chain each worker runs, comma-separated, from: decap, conntrack, route, encap, tx (default:",
+        "" + StageChain.OVERLAY + " with --nodes, else " + StageChain.PLAIN + ")"})
+    String stages;
+
     @Mixin
     ClusterOptions cluster;
 
@@ -127,24 +143,42 @@ public final class ReplayVerb implements Verb
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         final ClusterModel model = cluster.load(spec.commandLine().getErr(), nodes);
-        final NewFlowSelector selector;
+        if (workers < 1 || workers > 64)
+        {
+            throw new ParameterException(spec.commandLine(), "--workers must be between 1 and 64, got " + workers);
+        }
+        final IntFunction<NewFlowSelector> selectors;
         if ("iptables".equals(mode))
         {
             final String restore = KubeProxyRenderer.render(model, nodeConfig, KubeProxyRenderer.Options.production());
-            selector = new IptablesSelector(new Classifier(ChainEngine.compile(NodeRules.assemble(restore, "rendered"),
-                "rendered", nodeConfig.nodeIPs(), IpSets.EMPTY), seed, Ipv4Address.parse(nodeConfig.primaryNodeIP())));
+            final CompiledRules compiled = ChainEngine.compile(NodeRules.assemble(restore, "rendered"), "rendered",
+                nodeConfig.nodeIPs(), IpSets.EMPTY);
+            final int masquerade = Ipv4Address.parse(nodeConfig.primaryNodeIP());
+            // one classifier per worker over the shared compiled rules: its own random draws (seed + worker)
+            selectors = w -> new IptablesSelector(new Classifier(compiled, seed + w, masquerade));
         }
         else
         {
             try
             {
-                selector = new IpvsSelector(new IpvsProxier(nodeConfig, scheduler, io.dpbench.ipvs.SchedulerFlags.NONE)
-                    .syncAll(model));
+                io.dpbench.ipvs.sched.Schedulers.create(scheduler, io.dpbench.ipvs.SchedulerFlags.NONE);
             }
             catch (final IllegalArgumentException ex)
             {
                 throw new ParameterException(spec.commandLine(), "--scheduler: " + ex.getMessage());
             }
+            // one IPVS state per worker: its own scheduler state (rr cursors, persistence templates)
+            selectors = w -> new IpvsSelector(new IpvsProxier(nodeConfig, scheduler, io.dpbench.ipvs.SchedulerFlags.NONE)
+                .syncAll(model));
+        }
+        final String chainSpec = stages != null ? stages : topology != null ? StageChain.OVERLAY : StageChain.PLAIN;
+        try
+        {
+            StageChain.build(chainSpec, null, topology, (q, t, b, o, l) -> { });
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), "--stages: " + ex.getMessage());
         }
         final int max = maxConntrack != null ? maxConntrack
             : ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors());
@@ -157,54 +191,84 @@ public final class ReplayVerb implements Verb
             PcapReader reader = PcapReader.open(in);
             PcapWriter writer = PcapWriter.create(out, reader.nanosecondResolution()))
         {
-            final SingleThreadDataplane dataplane = new SingleThreadDataplane(selector, table, ConntrackTimeouts.kubernetesNode());
-            final Overlay overlay = topology != null ? new Overlay(topology, writer) : null;
-            long last = -1;
-            while (reader.next())
+            final FlowSteering steering = FlowSteering.of(model, nodeConfig, workers,
+                topology != null ? topology.local().address() : 0);
+            final SingleThreadDataplane[] dataplanes = new SingleThreadDataplane[workers];
+            final FrameLog[] logs = new FrameLog[workers];
+            final Pipeline pipeline = new Pipeline(steering, w ->
             {
-                last = reader.timestampNanos();
-                if (overlay != null)
+                final ConntrackTable view = workers == 1 ? table : table.view(steering.owner(w));
+                dataplanes[w] = new SingleThreadDataplane(selectors.apply(w), view, ConntrackTimeouts.kubernetesNode())
+                    .natPorts(w, workers);
+                logs[w] = new FrameLog();
+                return StageChain.build(chainSpec, dataplanes[w], topology, logs[w]);
+            }, Pipeline.DEFAULT_RING_BATCHES, Pipeline.Overflow.WAIT);
+            long last = -1;
+            long sequence = 0;
+            try
+            {
+                while (reader.next())
                 {
-                    overlay.process(dataplane, reader.frame(), reader.frameLength(), last);
-                }
-                else if (dataplane.process(reader.frame(), 0, reader.frameLength(), last))
-                {
-                    writer.write(reader.frame(), 0, reader.frameLength(), last);
+                    last = reader.timestampNanos();
+                    pipeline.submit(reader.frame(), 0, reader.frameLength(), last, sequence++);
                 }
             }
+            finally
+            {
+                pipeline.close(); // drains every worker; rethrows a worker's failure
+            }
+            FrameLog.writeInOrder(logs, (t, b, o, l) -> writer.write(b, o, l, t));
             writer.flush();
             if (last >= 0)
             {
-                dataplane.flush(last / 1_000_000L); // counters and expiry the cache still holds
+                for (final SingleThreadDataplane d : dataplanes)
+                {
+                    d.flush(last / 1_000_000L); // counters and expiry the caches still hold
+                }
                 table.clock(last / 1_000_000L); // conntrack list reads timeouts against the last packet's time
             }
-            counters.put("packets_in", dataplane.packetsIn());
-            counters.put("packets_out", dataplane.packetsOut());
-            counters.put("new_flows", dataplane.newFlows());
+            counters.put("packets_in", sum(dataplanes, SingleThreadDataplane::packetsIn) + pipeline.oversize());
+            counters.put("packets_out", sum(dataplanes, SingleThreadDataplane::packetsOut));
+            counters.put("new_flows", sum(dataplanes, SingleThreadDataplane::newFlows));
             final Map<String, Long> dropped = new LinkedHashMap<>();
             for (final Verdict v : Verdict.values())
             {
-                if (v != Verdict.OK && dataplane.parser().count(v) > 0)
+                final long n = sum(dataplanes, d -> d.parser().count(v));
+                if (v != Verdict.OK && n > 0)
                 {
-                    dropped.put(v.label(), dataplane.parser().count(v));
+                    dropped.put(v.label(), n);
                 }
             }
             for (final SingleThreadDataplane.Drop d : SingleThreadDataplane.Drop.values())
             {
-                if (dataplane.drops(d) > 0)
+                final long n = sum(dataplanes, x -> x.drops(d));
+                if (n > 0)
                 {
-                    dropped.put(d.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), dataplane.drops(d));
+                    dropped.put(d.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), n);
                 }
+            }
+            if (pipeline.oversize() > 0)
+            {
+                dropped.put("oversize-frame", pipeline.oversize());
             }
             counters.put("dropped", dropped);
             counters.put("conntrack_entries", table.primaryCount());
-            counters.put("conntrack_early_drops", table.earlyDrops());
-            counters.put("conntrack_reaped", dataplane.reaped());
-            counters.put("cache_hits", dataplane.cache().hits());
-            counters.put("cache_misses", dataplane.cache().misses());
-            if (overlay != null)
+            counters.put("conntrack_early_drops", sum(dataplanes, d -> d.table().earlyDrops()));
+            counters.put("conntrack_reaped", sum(dataplanes, SingleThreadDataplane::reaped));
+            counters.put("cache_hits", sum(dataplanes, d -> d.cache().hits()));
+            counters.put("cache_misses", sum(dataplanes, d -> d.cache().misses()));
+            if (topology != null)
             {
-                counters.put("overlay", overlay.counters());
+                counters.put("overlay", overlayCounters(pipeline));
+            }
+            if (workers > 1)
+            {
+                final List<Long> perWorker = new ArrayList<>();
+                for (int w = 0; w < workers; w++)
+                {
+                    perWorker.add(pipeline.processed(w));
+                }
+                counters.put("workers", perWorker);
             }
             report(counters);
             if (linger > 0)
@@ -215,110 +279,57 @@ public final class ReplayVerb implements Verb
         return 0;
     }
 
-    /**
-     * The overlay around the single-thread dataplane: VXLAN frames for this node are decapsulated before it, and
-     * packets it translates toward a pod on another node are forwarded through the vxlan device (TTL, MTU,
-     * encapsulation to that node's VTEP) after it.
-     */
-    private static final class Overlay
+    private static long sum(final SingleThreadDataplane[] dataplanes, final ToLongFunction<SingleThreadDataplane> f)
     {
-        private final OverlayTopology topology;
-        private final PcapWriter writer;
-        private final VxlanDecapsulator decapsulator;
-        private final OverlayForwarder forwarder;
-        private final UnsafeBuffer work = new UnsafeBuffer(new byte[VxlanConfig.OVERHEAD + PcapReader.MAX_FRAME_LENGTH]);
-        private final OverlayForwarder.FrameSink sink;
-        private long now;
-        private long local;
-
-        Overlay(final OverlayTopology topology, final PcapWriter writer)
+        long total = 0;
+        for (final SingleThreadDataplane d : dataplanes)
         {
-            this.topology = topology;
-            this.writer = writer;
-            final VxlanConfig config = VxlanConfig.flannel();
-            this.decapsulator = new VxlanDecapsulator(config);
-            this.forwarder = new OverlayForwarder(new VxlanEncapsulator(config, topology.local()), topology.local());
-            this.sink = (buffer, offset, length) -> write(buffer, offset, length);
+            total += f.applyAsLong(d);
         }
+        return total;
+    }
 
-        void process(final SingleThreadDataplane dataplane, final MutableDirectBuffer frame, final int length,
-            final long timestampNanos) throws IOException
+    /** The vxlan device's counters, summed over the workers. */
+    private static Map<String, Long> overlayCounters(final Pipeline pipeline)
+    {
+        final Map<String, Long> c = new LinkedHashMap<>();
+        long local = 0;
+        long decapsulated = 0;
+        final long[] forwarded = new long[OverlayForwarder.Counter.values().length];
+        final long[] decapDrops = new long[VxlanDecapsulator.Drop.values().length];
+        for (final StageChain chain : pipeline.chains())
         {
-            now = timestampNanos;
-            int offset = 0;
-            int size = length;
-            if (decapsulator.addressedToDevice(frame, 0, length, topology.local().address()))
-            {
-                offset = decapsulator.decapsulate(frame, 0, length);
-                if (offset < 0)
-                {
-                    return; // dropped by the vxlan device, counted by reason
-                }
-                size = decapsulator.innerLength();
-            }
-            if (!dataplane.process(frame, offset, size, timestampNanos))
-            {
-                return;
-            }
-            final RemoteVtep remote = remoteFor(frame, offset, size);
-            if (remote == null)
-            {
-                local++;
-                writer.write(frame, offset, size, timestampNanos);
-                return;
-            }
-            work.putBytes(VxlanConfig.OVERHEAD, frame, offset, size);
-            try
-            {
-                forwarder.forward(work, VxlanConfig.OVERHEAD, size, remote, sink);
-            }
-            catch (final UncheckedIOException ex)
-            {
-                throw ex.getCause();
-            }
-        }
-
-        private void write(final MutableDirectBuffer buffer, final int offset, final int length)
-        {
-            try
-            {
-                writer.write(buffer, offset, length, now);
-            }
-            catch (final IOException ex)
-            {
-                throw new UncheckedIOException(ex);
-            }
-        }
-
-        /** The VTEP for the frame's IPv4 destination (VLAN tags stepped over), or null. */
-        private RemoteVtep remoteFor(final MutableDirectBuffer f, final int offset, final int length)
-        {
-            final int ip = EthernetFlyweight.ipv4Offset(f, offset, length);
-            if (ip < 0 || ip + 20 > offset + length)
-            {
-                return null;
-            }
-            return topology.remoteFor(f.getInt(ip + 16, ByteOrder.BIG_ENDIAN));
-        }
-
-        Map<String, Long> counters()
-        {
-            final Map<String, Long> c = new LinkedHashMap<>();
-            c.put("not_encapsulated", local); // to this node's pods, or outside the overlay
+            final TxStage tx = chain.stage(TxStage.class);
+            local += tx != null ? tx.sent() : 0;
+            final EncapStage encap = chain.stage(EncapStage.class);
             for (final OverlayForwarder.Counter k : OverlayForwarder.Counter.values())
             {
-                c.put(k.label().replace('-', '_'), forwarder.count(k));
+                forwarded[k.ordinal()] += encap != null ? encap.forwarder().count(k) : 0;
             }
-            c.put("decapsulated", decapsulator.decapsulated());
-            for (final VxlanDecapsulator.Drop d : VxlanDecapsulator.Drop.values())
+            final DecapStage decap = chain.stage(DecapStage.class);
+            if (decap != null)
             {
-                if (decapsulator.drops(d) > 0)
+                decapsulated += decap.decapsulator().decapsulated();
+                for (final VxlanDecapsulator.Drop d : VxlanDecapsulator.Drop.values())
                 {
-                    c.put("decap_drop_" + d.label().replace('-', '_'), decapsulator.drops(d));
+                    decapDrops[d.ordinal()] += decap.decapsulator().drops(d);
                 }
             }
-            return c;
         }
+        c.put("not_encapsulated", local); // to this node's pods, or outside the overlay
+        for (final OverlayForwarder.Counter k : OverlayForwarder.Counter.values())
+        {
+            c.put(k.label().replace('-', '_'), forwarded[k.ordinal()]);
+        }
+        c.put("decapsulated", decapsulated);
+        for (final VxlanDecapsulator.Drop d : VxlanDecapsulator.Drop.values())
+        {
+            if (decapDrops[d.ordinal()] > 0)
+            {
+                c.put("decap_drop_" + d.label().replace('-', '_'), decapDrops[d.ordinal()]);
+            }
+        }
+        return c;
     }
 
     private void report(final Map<String, Object> counters) throws Exception

@@ -56,11 +56,41 @@ public final class ConntrackTable implements AutoCloseable
     private long recentHead;
     private long recentTail;
     private long earlyDrops;
+    /** False for a {@link #view}: closing it leaves the map open. */
+    private final boolean ownsMap;
+    /** Which connections this table's {@link #reap} may remove (a worker's own); null: all. */
+    private Owner owner;
 
-    private ConntrackTable(final ChronicleMap<byte[], byte[]> map, final int maxEntries)
+    /** Whether a connection, named by its original tuple, belongs to the caller (a worker of a pipeline). */
+    @FunctionalInterface
+    public interface Owner
+    {
+        boolean owns(long originalAddresses, long originalPorts);
+    }
+
+    private ConntrackTable(final ChronicleMap<byte[], byte[]> map, final int maxEntries, final boolean ownsMap)
     {
         this.map = map;
         this.maxEntries = maxEntries;
+        this.ownsMap = ownsMap;
+    }
+
+    private ConntrackTable(final ChronicleMap<byte[], byte[]> map, final int maxEntries)
+    {
+        this(map, maxEntries, true);
+    }
+
+    /**
+     * Another handle on the same map for another thread (a pipeline worker): its own key buffer, scratch record and
+     * early-drop ring, so that threads share only the map, whose segment locks make concurrent access safe. Its
+     * {@link #reap} removes only connections {@code owner} accepts, so that a worker never reaps a connection whose
+     * fresher expiry sits in another worker's cache. Closing a view does not close the map.
+     */
+    public ConntrackTable view(final Owner owner)
+    {
+        final ConntrackTable view = new ConntrackTable(map, maxEntries, false);
+        view.owner = owner;
+        return view;
     }
 
     private static net.openhft.chronicle.map.ChronicleMapBuilder<byte[], byte[]> builder(final int maxEntries)
@@ -325,7 +355,8 @@ public final class ConntrackTable implements AutoCloseable
             }
             for (final long[] k : expired)
             {
-                if (cache != null && cache.cachedExpiry(k[0], k[1]) >= nowMillis)
+                if (cache != null && cache.cachedExpiry(k[0], k[1]) >= nowMillis
+                    || owner != null && !owner.owns(k[0], k[1]))
                 {
                     continue;
                 }
@@ -382,6 +413,9 @@ public final class ConntrackTable implements AutoCloseable
     @Override
     public void close()
     {
-        map.close();
+        if (ownsMap)
+        {
+            map.close();
+        }
     }
 }

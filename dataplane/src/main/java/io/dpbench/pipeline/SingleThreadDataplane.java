@@ -68,6 +68,9 @@ public final class SingleThreadDataplane
     private final FlowCache cache;
     private final long[] drops = new long[Drop.values().length];
     private int natCursor;
+    /** SNAT source ports this dataplane may choose: those with port % natPortModulus == natPortResidue. */
+    private int natPortResidue;
+    private int natPortModulus = 1;
     private long packetsIn;
     private long packetsOut;
     private long newFlows;
@@ -263,6 +266,10 @@ public final class SingleThreadDataplane
         final int replySourcePort = icmp ? p.sourcePort : (dnat ? d.dnatPort : p.destinationPort);
         final int replyDestination = d.sourceNat ? d.snatAddress : p.sourceAddress;
         int natPort = d.sourceNat && d.snatPort >= 0 ? d.snatPort : p.sourcePort;
+        if (d.sourceNat && !icmp && natPortModulus > 1 && !FlowSteering.ownsPort(natPortResidue, natPortModulus, natPort))
+        {
+            natPort = nextNatPort(); // the client's port would steer the replies to another worker
+        }
         final ConntrackRecord r = record;
         int status = ConntrackRecord.IPS_CONFIRMED | (dnat ? ConntrackRecord.IPS_DST_NAT : 0)
             | (d.sourceNat ? ConntrackRecord.IPS_SRC_NAT : 0);
@@ -290,13 +297,42 @@ public final class SingleThreadDataplane
                 drops[Drop.NAT_CLASH.ordinal()]++;
                 return false;
             }
-            natPort = NAT_PORT_FIRST + (natCursor++ % NAT_PORT_COUNT);
+            natPort = nextNatPort();
         }
         newFlows++;
         cache.admit(r, nowMillis);
         translate(p, ConntrackTable.ORIGINAL, r);
         packetsOut++;
         return true;
+    }
+
+    /**
+     * One worker among {@code workers}: the SNAT source ports it picks are those with port % workers == worker, so
+     * that {@link FlowSteering} sends their replies back to it; the client's own port is kept when it is one of them
+     * and free (as nf_nat_get_unique_tuple keeps it), else the range is walked. One worker keeps Linux's choice.
+     */
+    public SingleThreadDataplane natPorts(final int worker, final int workers)
+    {
+        if (workers < 1 || worker < 0 || worker >= workers)
+        {
+            throw new IllegalArgumentException("worker " + worker + " of " + workers);
+        }
+        this.natPortResidue = worker;
+        this.natPortModulus = workers;
+        return this;
+    }
+
+    /** The next candidate SNAT port in the ephemeral range, walking it as nf_nat_get_unique_tuple does, ours only. */
+    private int nextNatPort()
+    {
+        int port = NAT_PORT_FIRST + (natCursor % NAT_PORT_COUNT);
+        natCursor += natPortModulus;
+        port += Math.floorMod(natPortResidue - port, natPortModulus);
+        if (port >= NAT_PORT_FIRST + NAT_PORT_COUNT)
+        {
+            port = NAT_PORT_FIRST + Math.floorMod(natPortResidue - NAT_PORT_FIRST, natPortModulus);
+        }
+        return port;
     }
 
     /**

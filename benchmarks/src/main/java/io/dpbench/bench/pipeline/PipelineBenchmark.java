@@ -1,0 +1,163 @@
+package io.dpbench.bench.pipeline;
+
+import io.dpbench.conntrack.ConntrackTable;
+import io.dpbench.conntrack.proto.ConntrackTimeouts;
+import io.dpbench.ipvs.IpvsProxier;
+import io.dpbench.ipvs.IpvsSelector;
+import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.model.ClusterModel;
+import io.dpbench.model.NodeConfig;
+import io.dpbench.model.SyntheticCluster;
+import io.dpbench.packet.FrameBuilder;
+import io.dpbench.packet.Ipv4Address;
+import io.dpbench.pipeline.FlowSteering;
+import io.dpbench.pipeline.FrameOutput;
+import io.dpbench.pipeline.Pipeline;
+import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.pipeline.StageChain;
+import io.dpbench.vxlan.OverlayTopology;
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole node pipeline on established flows with encapsulation: {@value #FLOWS} UDP flows from this node's pods to
+ * {@code services} ClusterIPs (IPVS rr, 4 endpoints each, spread over 4 nodes, so about three flows in four leave
+ * VXLAN-encapsulated), frames of 64 to 594 bytes. Each operation is one packet: rx (the benchmark thread steers it
+ * and copies it into a worker's batch, as a NIC's DMA would), then on the worker decap check, conntrack (the worker's
+ * flow cache: the flows were created in setup), NAT, route, encap, tx (counted). The benchmark waits until every
+ * packet it offered has been processed, so the time is the pipeline's sustained rate: packets per second = 1e9 /
+ * (ns/op). {@code workers} = 1 or 2; on a 2-core machine the rx thread shares the cores with the workers.
+ * Allocation per packet: none on the workers; JMH's gc profiler sees only the benchmark thread.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class PipelineBenchmark
+{
+    static final int FLOWS = 4096;
+    static final int STRIDE = 1024;
+    static final int NODES = 4;
+
+    @Param({"1", "2"})
+    public int workers;
+
+    @Param({"1000"})
+    public int services;
+
+    private Pipeline pipeline;
+    private ConntrackTable table;
+    private UnsafeBuffer frames;
+    private final int[] lengths = new int[FLOWS];
+    private long sequence;
+    private CountingOutput[] outputs;
+
+    /** tx: counts what leaves (one per worker, so no sharing). */
+    static final class CountingOutput implements FrameOutput
+    {
+        long frames;
+        long bytes;
+
+        @Override
+        public void frame(final long seq, final long timestampNanos, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            frames++;
+            bytes += length + buffer.getByte(offset + length - 1); // reads the frame's last byte
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp()
+    {
+        final ClusterModel model = SyntheticCluster.generate(services, 4, 1, SyntheticCluster.Mix.CLUSTER_IP, NODES);
+        final NodeConfig node = NodeConfig.defaults();
+        final OverlayTopology topology = OverlayTopology.generate(NODES);
+        table = ConntrackTable.inMemory(1 << 16);
+        final FlowSteering steering = FlowSteering.of(model, node, workers, topology.local().address());
+        outputs = new CountingOutput[workers];
+        pipeline = new Pipeline(steering, w ->
+        {
+            final SingleThreadDataplane dataplane = new SingleThreadDataplane(
+                new IpvsSelector(new IpvsProxier(node, "rr", SchedulerFlags.NONE).syncAll(model)),
+                workers == 1 ? table : table.view(steering.owner(w)), ConntrackTimeouts.kubernetesNode(), 1 << 14)
+                .natPorts(w, workers);
+            outputs[w] = new CountingOutput();
+            return StageChain.build(StageChain.OVERLAY, dataplane, topology, outputs[w]);
+        }, Pipeline.DEFAULT_RING_BATCHES, Pipeline.Overflow.WAIT);
+        frames = new UnsafeBuffer(BufferUtil.allocateDirectAligned(FLOWS * STRIDE, 64));
+        final SplittableRandom random = new SplittableRandom(3);
+        final byte[] payload = new byte[594];
+        for (int i = 0; i < FLOWS; i++)
+        {
+            final int size = random.nextInt(3) == 0 ? 594 : 64;
+            lengths[i] = new FrameBuilder().addresses(Ipv4Address.parse("10.244.0.2") + random.nextInt(250),
+                Ipv4Address.parse("10.96.0.1") + random.nextInt(services)).udp(32768 + i, 80)
+                .payload(payload, size - 42).build(frames, i * STRIDE);
+        }
+        offerAll(); // the flows' first packets: conntrack entries and the workers' caches
+        long sent = 0;
+        for (final CountingOutput o : outputs)
+        {
+            sent += o.frames; // visible: awaitProcessed read the workers' counters, published after their batches
+        }
+        if (sent != FLOWS)
+        {
+            throw new IllegalStateException(sent + " of " + FLOWS + " first packets left the pipeline");
+        }
+    }
+
+    private void offerAll()
+    {
+        final long now = System.nanoTime();
+        for (int i = 0; i < FLOWS; i++)
+        {
+            pipeline.submit(frames, i * STRIDE, lengths[i], now, sequence++);
+        }
+        pipeline.awaitProcessed();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(FLOWS)
+    public long established()
+    {
+        offerAll();
+        return pipeline.processed();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown()
+    {
+        pipeline.close();
+        long sent = 0;
+        for (final CountingOutput o : outputs)
+        {
+            sent += o.frames;
+        }
+        if (sent < pipeline.processed())
+        {
+            throw new IllegalStateException("frames were lost: " + sent + " sent of " + pipeline.processed());
+        }
+        table.close();
+    }
+}

@@ -1,0 +1,40 @@
+package io.dpbench.pipeline;
+
+/**
+ * Validation, conntrack, service selection on a miss and NAT, frame by frame through a worker's {@link
+ * SingleThreadDataplane}: these share the connection record a packet finds or creates, so they stay one stage (a
+ * split would hand the record from stage to stage without saving any work). Frames it drops are counted there.
+ */
+public final class ConntrackNatStage implements Stage
+{
+    private final SingleThreadDataplane dataplane;
+
+    public ConntrackNatStage(final SingleThreadDataplane dataplane)
+    {
+        this.dataplane = dataplane;
+    }
+
+    @Override
+    public String name()
+    {
+        return "conntrack";
+    }
+
+    @Override
+    public void process(final PacketBatch batch)
+    {
+        for (int i = 0, n = batch.size(); i < n; i++)
+        {
+            if (batch.live(i)
+                && !dataplane.process(batch.buffer(), batch.offset(i), batch.length(i), batch.timestamp(i)))
+            {
+                batch.drop(i);
+            }
+        }
+    }
+
+    public SingleThreadDataplane dataplane()
+    {
+        return dataplane;
+    }
+}

@@ -1,0 +1,62 @@
+package io.dpbench.pipeline;
+
+import io.dpbench.vxlan.OverlayForwarder;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * tx side of the vxlan device for frames the route stage sent to a remote VTEP: TTL, MTU (ICMP fragmentation
+ * needed, or fragments), encapsulation in place in the slot's headroom; what leaves goes to the output at once.
+ * The forwarder counts what it did and why it dropped.
+ */
+public final class EncapStage implements Stage
+{
+    private final OverlayForwarder forwarder;
+    private final FrameOutput output;
+    private final OverlayForwarder.FrameSink sink = this::emit;
+    private long sequence;
+    private long timestamp;
+
+    public EncapStage(final OverlayForwarder forwarder, final FrameOutput output)
+    {
+        this.forwarder = forwarder;
+        this.output = output;
+    }
+
+    @Override
+    public String name()
+    {
+        return "encap";
+    }
+
+    @Override
+    public void process(final PacketBatch batch)
+    {
+        for (int i = 0, n = batch.size(); i < n; i++)
+        {
+            if (batch.live(i) && batch.remote(i) != null)
+            {
+                sequence = batch.sequence(i);
+                timestamp = batch.timestamp(i);
+                final int frames = forwarder.forward(batch.buffer(), batch.offset(i), batch.length(i), batch.remote(i), sink);
+                if (frames == 0)
+                {
+                    batch.drop(i);
+                }
+                else
+                {
+                    batch.sent(i);
+                }
+            }
+        }
+    }
+
+    private void emit(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        output.frame(sequence, timestamp, buffer, offset, length);
+    }
+
+    public OverlayForwarder forwarder()
+    {
+        return forwarder;
+    }
+}

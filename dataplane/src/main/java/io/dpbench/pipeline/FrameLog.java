@@ -1,0 +1,132 @@
+package io.dpbench.pipeline;
+
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.collections.LongArrayList;
+
+import java.io.IOException;
+
+/**
+ * A worker's output kept in memory for a replay: each frame with its input sequence number and time. Frames from one
+ * input frame are emitted together, in order, by one worker, so {@link #writeInOrder} can put the outputs of all
+ * workers back into input order: a replay's output is then the same whatever the number of workers, wherever the
+ * per-flow outcomes are. Holds at most {@link #MAX_BYTES} (a replay larger than that per worker is refused with a
+ * clear error).
+ */
+public final class FrameLog implements FrameOutput
+{
+    public static final int MAX_BYTES = Integer.MAX_VALUE - 1024;
+
+    /** Receives frames in input order. */
+    @FunctionalInterface
+    public interface Sink
+    {
+        void frame(long timestampNanos, DirectBuffer buffer, int offset, int length) throws IOException;
+    }
+
+    private final ExpandableDirectByteBuffer log = new ExpandableDirectByteBuffer(1 << 16);
+    /** Per input frame that yielded output: sequence << 32 | position of its first record. */
+    private final LongArrayList firsts = new LongArrayList();
+    private int position;
+    private long lastSequence = -1;
+    private long frames;
+
+    @Override
+    public void frame(final long sequence, final long timestampNanos, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        if ((long)position + 12 + length > MAX_BYTES)
+        {
+            throw new IllegalStateException("a worker's replay output passed 2 GiB: replay the capture in parts");
+        }
+        if (sequence != lastSequence)
+        {
+            firsts.addLong((sequence << 32) | position);
+            lastSequence = sequence;
+        }
+        log.putLong(position, timestampNanos);
+        log.putInt(position + 8, length);
+        log.putBytes(position + 12, buffer, offset, length);
+        position += 12 + length;
+        frames++;
+    }
+
+    public long frames()
+    {
+        return frames;
+    }
+
+    /**
+     * Write every log's frames to {@code sink} in input order (for one input frame, in the order they were emitted).
+     * Sequences must be below 2^31 (a pcap of two billion frames).
+     */
+    public static void writeInOrder(final FrameLog[] logs, final Sink sink) throws IOException
+    {
+        final long[][] order = new long[logs.length][];
+        final int[] at = new int[logs.length];
+        for (int w = 0; w < logs.length; w++)
+        {
+            order[w] = logs[w].firsts.toLongArray();
+            java.util.Arrays.sort(order[w]); // sequence first: a batch's stages emit out of order
+        }
+        while (true)
+        {
+            int best = -1;
+            for (int w = 0; w < logs.length; w++)
+            {
+                if (at[w] < order[w].length && (best < 0 || order[w][at[w]] >>> 32 < order[best][at[best]] >>> 32))
+                {
+                    best = w;
+                }
+            }
+            if (best < 0)
+            {
+                return;
+            }
+            final FrameLog log = logs[best];
+            final int start = (int)order[best][at[best]];
+            at[best]++;
+            // the records of this input frame run from start to the next first record in emission order
+            int p = start;
+            final int end = log.endOfRun(start);
+            while (p < end)
+            {
+                final int length = log.log.getInt(p + 8);
+                sink.frame(log.log.getLong(p), log.log, p + 12, length);
+                p += 12 + length;
+            }
+        }
+    }
+
+    private int[] runEnds;
+
+    /** Where the run of records starting at {@code start} ends: the next run's start, or the end of the log. */
+    private int endOfRun(final int start)
+    {
+        if (runEnds == null)
+        {
+            final int n = firsts.size();
+            final int[] starts = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                starts[i] = (int)firsts.getLong(i);
+            }
+            runEnds = starts; // emission order: positions increase
+        }
+        int lo = 0;
+        int hi = runEnds.length - 1;
+        while (lo < hi) // the run whose start is {@code start}
+        {
+            final int mid = (lo + hi) >>> 1;
+            if (runEnds[mid] < start)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo + 1 < runEnds.length ? runEnds[lo + 1] : position;
+    }
+}

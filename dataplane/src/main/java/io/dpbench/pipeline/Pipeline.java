@@ -1,0 +1,268 @@
+package io.dpbench.pipeline;
+
+import org.agrona.DirectBuffer;
+
+import java.util.List;
+import java.util.function.IntFunction;
+
+/**
+ * The node's dataplane over several worker threads. The caller's thread is rx: {@link #submit} steers each frame to
+ * a worker ({@link FlowSteering}: both directions of a connection meet on one worker), copies it into that worker's
+ * batch being filled, and hands full batches over the worker's single-producer single-consumer ring (JCTools); each
+ * worker runs its own {@link StageChain} over them. No locks on the packet path: the rings are lock-free, each
+ * worker owns its stages, its conntrack cache and its proxy state (its own rr cursors, its own SNAT ports), and the
+ * only shared structure is the conntrack table (Chronicle Map, whose segment locks are taken per access).
+ * <p>
+ * When a worker's ring is full, {@link Overflow#DROP} drops the batch and counts its frames as rx-missed (a NIC's
+ * rx_missed_errors: traffic does not wait), {@link Overflow#WAIT} waits for room (a replay, which must not lose
+ * frames). {@link #close} hands over the partial batches, lets every worker drain its ring, and joins them; a
+ * worker's failure is rethrown there (and from {@code submit} in WAIT mode, which would otherwise wait forever).
+ */
+public final class Pipeline implements AutoCloseable
+{
+    public enum Overflow
+    {
+        DROP, WAIT
+    }
+
+    /** Batches in flight per worker ring. */
+    public static final int DEFAULT_RING_BATCHES = 8;
+
+    private final Worker[] workers;
+    private final Thread[] threads;
+    private final FlowSteering steering;
+    private final Overflow overflow;
+    private final PacketBatch[] filling;
+    private final long[] rxMissed;
+    private long oversize;
+    private long submitted;
+    private boolean closed;
+
+    /**
+     * Start {@code steering.workers()} workers, worker i running {@code chains.apply(i)} (a new chain per worker).
+     */
+    public Pipeline(final FlowSteering steering, final IntFunction<StageChain> chains, final int ringBatches,
+        final Overflow overflow)
+    {
+        this.steering = steering;
+        this.overflow = overflow;
+        final int n = steering.workers();
+        workers = new Worker[n];
+        threads = new Thread[n];
+        filling = new PacketBatch[n];
+        rxMissed = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            workers[i] = new Worker(i, chains.apply(i), ringBatches);
+            for (int b = 0; b < ringBatches + 2; b++)
+            {
+                workers[i].free.offer(new PacketBatch());
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            threads[i] = new Thread(workers[i], "dpbench-worker-" + i);
+            threads[i].setDaemon(true);
+            threads[i].start();
+        }
+    }
+
+    /** rx: one frame in. Returns false when it was not taken (too large for a slot, or dropped: ring full). */
+    public boolean submit(final DirectBuffer buffer, final int offset, final int length, final long timestampNanos,
+        final long sequence)
+    {
+        submitted++;
+        if (length > PacketBatch.MAX_FRAME)
+        {
+            oversize++;
+            return false;
+        }
+        final int w = steering.worker(buffer, offset, length);
+        PacketBatch batch = filling[w];
+        if (batch == null)
+        {
+            batch = takeFree(w);
+            if (batch == null)
+            {
+                rxMissed[w]++;
+                return false;
+            }
+            filling[w] = batch;
+        }
+        batch.add(buffer, offset, length, timestampNanos, sequence);
+        if (batch.isFull())
+        {
+            handOver(w);
+        }
+        return true;
+    }
+
+    private PacketBatch takeFree(final int w)
+    {
+        PacketBatch batch = workers[w].free.poll();
+        while (batch == null && overflow == Overflow.WAIT)
+        {
+            checkWorker(w);
+            Thread.onSpinWait();
+            batch = workers[w].free.poll();
+        }
+        return batch;
+    }
+
+    private void handOver(final int w)
+    {
+        final PacketBatch batch = filling[w];
+        if (batch == null || batch.size() == 0)
+        {
+            return;
+        }
+        if (!workers[w].rx.offer(batch))
+        {
+            if (overflow == Overflow.DROP)
+            {
+                rxMissed[w] += batch.size();
+                batch.clear(); // stays the batch being filled
+                return;
+            }
+            while (!workers[w].rx.offer(batch))
+            {
+                checkWorker(w);
+                Thread.onSpinWait();
+            }
+        }
+        filling[w] = null;
+    }
+
+    private void checkWorker(final int w)
+    {
+        if (workers[w].finished)
+        {
+            throw new IllegalStateException("worker " + w + " stopped", workers[w].failure);
+        }
+    }
+
+    /** Hand over every partial batch now (end of input, or a pause in a live stream). */
+    public void flush()
+    {
+        for (int w = 0; w < workers.length; w++)
+        {
+            handOver(w);
+        }
+    }
+
+    /** Frames the workers have finished with, all of them (for a caller waiting for its frames to pass). */
+    public long processed()
+    {
+        long sum = 0;
+        for (final Worker w : workers)
+        {
+            sum += w.processed.get();
+        }
+        return sum;
+    }
+
+    /** Wait until every frame submitted and not refused has been processed; rethrows a worker's failure. */
+    public void awaitProcessed()
+    {
+        flush();
+        final long target = submitted - oversize - rxMissedTotal();
+        while (processed() < target)
+        {
+            for (int w = 0; w < workers.length; w++)
+            {
+                checkWorker(w);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Drain and stop the workers; rethrows the first worker failure. Idempotent. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        flush();
+        for (final Worker w : workers)
+        {
+            w.stop();
+        }
+        boolean interrupted = false;
+        for (final Thread t : threads)
+        {
+            while (t.isAlive())
+            {
+                try
+                {
+                    t.join();
+                }
+                catch (final InterruptedException ex)
+                {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+        for (final Worker w : workers)
+        {
+            if (w.failure != null)
+            {
+                throw new IllegalStateException("worker " + w.index + " failed", w.failure);
+            }
+        }
+    }
+
+    public int workers()
+    {
+        return workers.length;
+    }
+
+    /** Worker i's stage chain (read its stages' counters after {@link #close}). */
+    public StageChain chain(final int worker)
+    {
+        return workers[worker].chain;
+    }
+
+    public List<StageChain> chains()
+    {
+        final StageChain[] c = new StageChain[workers.length];
+        for (int i = 0; i < c.length; i++)
+        {
+            c[i] = workers[i].chain;
+        }
+        return List.of(c);
+    }
+
+    /** Frames worker i processed. */
+    public long processed(final int worker)
+    {
+        return workers[worker].processed.get();
+    }
+
+    public long rxMissed(final int worker)
+    {
+        return rxMissed[worker];
+    }
+
+    public long rxMissedTotal()
+    {
+        long sum = 0;
+        for (final long m : rxMissed)
+        {
+            sum += m;
+        }
+        return sum;
+    }
+
+    /** Frames refused at rx for being larger than a slot. */
+    public long oversize()
+    {
+        return oversize;
+    }
+}

@@ -1,0 +1,188 @@
+package io.dpbench.pipeline;
+
+import io.dpbench.model.NodeConfig;
+import io.dpbench.model.SyntheticCluster;
+import io.dpbench.packet.FrameBuilder;
+import io.dpbench.packet.Ipv4Address;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PipelineTest
+{
+    private final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
+
+    private int udp(final String source, final int sourcePort, final String destination, final int destinationPort)
+    {
+        return new FrameBuilder().addresses(Ipv4Address.parse(source), Ipv4Address.parse(destination))
+            .udp(sourcePort, destinationPort).build(frame, 0);
+    }
+
+    /**
+     * Both directions of a connection meet on one worker: a DNATed one (request to the VIP, reply from the backend),
+     * a masqueraded one (reply to the node's address on the SNAT port its worker picked), and plain pod-to-pod traffic.
+     * A client's connections all go to one worker, and clients spread over the workers.
+     */
+    @Test
+    void bothDirectionsOfAConnectionMeetOnOneWorker()
+    {
+        final org.agrona.collections.LongHashSet frontends = new org.agrona.collections.LongHashSet();
+        final org.agrona.collections.LongHashSet backends = new org.agrona.collections.LongHashSet();
+        frontends.add(FlowSteering.key(17, Ipv4Address.parse("10.96.0.1"), 80));
+        frontends.add(FlowSteering.key(17, Ipv4Address.parse("10.96.0.2"), 80));
+        backends.add(FlowSteering.key(17, Ipv4Address.parse("10.244.3.7"), 8080));
+        final String node = "192.168.0.10";
+        final FlowSteering steering = new FlowSteering(4, frontends, backends, new int[]{Ipv4Address.parse(node)}, 0);
+        final int[] perWorker = new int[4];
+        for (int c = 0; c < 400; c++)
+        {
+            final String client = Ipv4Address.toString(Ipv4Address.parse("10.244.0.2") + c);
+            final int port = 40000 + c;
+            final int request = steering.worker(frame, 0, udp(client, port, "10.96.0.1", 80));
+            perWorker[request]++;
+            assertThat(steering.worker(frame, 0, udp(client, port + 1, "10.96.0.2", 80))).as("same client").isEqualTo(request);
+            assertThat(steering.worker(frame, 0, udp("10.244.3.7", 8080, client, port))).as("DNAT reply").isEqualTo(request);
+            int snat = 32768 + c;
+            while (!FlowSteering.ownsPort(request, 4, snat))
+            {
+                snat++;
+            }
+            assertThat(steering.worker(frame, 0, udp("10.244.3.7", 8080, node, snat))).as("masqueraded reply")
+                .isEqualTo(request);
+            assertThat(steering.worker(frame, 0, udp(client, port, "10.244.9.9", 5000))).as("plain traffic, symmetric")
+                .isEqualTo(steering.worker(frame, 0, udp("10.244.9.9", 5000, client, port)));
+        }
+        for (final int n : perWorker)
+        {
+            assertThat(n).as("clients per worker, of 400").isBetween(60, 140);
+        }
+    }
+
+    /** From a cluster: its ClusterIPs are frontends, its endpoints backends. */
+    @Test
+    void aClustersFrontendsAndBackendsSteerAsRequestsAndReplies()
+    {
+        final io.dpbench.model.ClusterModel cluster = SyntheticCluster.generate(20, 2, 1, SyntheticCluster.Mix.CLUSTER_IP);
+        final FlowSteering steering = FlowSteering.of(cluster, NodeConfig.defaults(), 8, 0);
+        final io.dpbench.model.Service service = cluster.services().get(0);
+        final String vip = service.clusterIP();
+        final int servicePort = service.ports().get(0).port();
+        final int protocol = service.ports().get(0).protocol().number();
+        assertThat(protocol).isEqualTo(6);
+        final UnsafeBuffer b = frame;
+        for (int c = 0; c < 50; c++)
+        {
+            final int client = Ipv4Address.parse("10.244.0.2") + c;
+            final int w = steering.worker(b, 0, new FrameBuilder().addresses(client, Ipv4Address.parse(vip))
+                .tcp(30000, servicePort, 0x02).build(b, 0));
+            for (int p = 30001; p < 30010; p++)
+            {
+                assertThat(steering.worker(b, 0, new FrameBuilder().addresses(client, Ipv4Address.parse(vip))
+                    .tcp(p, servicePort, 0x02).build(b, 0))).isEqualTo(w);
+            }
+        }
+    }
+
+    @Test
+    void stageChainsAreBuiltFromTheirNamesAndCheckedAtOnce()
+    {
+        final StageChain chain = StageChain.build("conntrack,tx", null, null, (s, t, b, o, l) -> { });
+        assertThat(chain.toString()).isEqualTo("conntrack -> tx");
+        assertThatThrownBy(() -> StageChain.build("conntrack", null, null, (s, t, b, o, l) -> { }))
+            .hasMessageContaining("must end in tx");
+        assertThatThrownBy(() -> StageChain.build("tx,tx", null, null, (s, t, b, o, l) -> { }))
+            .hasMessageContaining("appears twice");
+        assertThatThrownBy(() -> StageChain.build("decap,conntrack,tx", null, null, (s, t, b, o, l) -> { }))
+            .hasMessageContaining("needs an overlay topology");
+    }
+
+    /** A full ring drops and counts (rx missed); what was taken is processed; close drains it all. */
+    @Test
+    void aFullRingDropsAndCountsAndCloseDrains() throws Exception
+    {
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<Long> seen = new ArrayList<>();
+        final Stage gate = new Stage()
+        {
+            @Override
+            public String name()
+            {
+                return "gate";
+            }
+
+            @Override
+            public void process(final PacketBatch batch)
+            {
+                try
+                {
+                    release.await(30, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                for (int i = 0; i < batch.size(); i++)
+                {
+                    seen.add(batch.sequence(i));
+                }
+            }
+        };
+        final FlowSteering one = new FlowSteering(1, new org.agrona.collections.LongHashSet(),
+            new org.agrona.collections.LongHashSet(), new int[0], 0);
+        final Pipeline pipeline = new Pipeline(one, w -> StageChain.of(gate), 2, Pipeline.Overflow.DROP);
+        final int length = udp("10.244.0.2", 1000, "10.244.0.3", 2000);
+        int taken = 0;
+        final int offered = PacketBatch.CAPACITY * 10;
+        for (int i = 0; i < offered; i++)
+        {
+            taken += pipeline.submit(frame, 0, length, i, i) ? 1 : 0;
+        }
+        pipeline.flush();
+        final long missed = pipeline.rxMissedTotal();
+        assertThat(missed).as("dropped at rx").isPositive();
+        release.countDown();
+        pipeline.close();
+        assertThat(pipeline.processed()).isEqualTo(offered - missed);
+        assertThat(seen).hasSize((int)(offered - missed));
+        assertThat(taken).isGreaterThanOrEqualTo((int)(offered - missed));
+        assertThat(seen).isSorted(); // one worker keeps input order
+    }
+
+    @Test
+    void aWorkersFailureIsRethrown()
+    {
+        final Stage boom = new Stage()
+        {
+            @Override
+            public String name()
+            {
+                return "boom";
+            }
+
+            @Override
+            public void process(final PacketBatch batch)
+            {
+                throw new IllegalStateException("stage failed on purpose");
+            }
+        };
+        final FlowSteering one = new FlowSteering(1, new org.agrona.collections.LongHashSet(),
+            new org.agrona.collections.LongHashSet(), new int[0], 0);
+        final Pipeline pipeline = new Pipeline(one, w -> StageChain.of(boom), 2, Pipeline.Overflow.WAIT);
+        final int length = udp("10.244.0.2", 1000, "10.244.0.3", 2000);
+        assertThatThrownBy(() ->
+        {
+            for (int i = 0; i < 10_000; i++)
+            {
+                pipeline.submit(frame, 0, length, i, i);
+            }
+            pipeline.close();
+        }).hasStackTraceContaining("stage failed on purpose");
+    }
+}

@@ -1,6 +1,9 @@
 package io.dpbench.pipeline;
 
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 
 import java.util.List;
 import java.util.function.IntFunction;
@@ -37,6 +40,12 @@ public final class Pipeline implements AutoCloseable
     private long oversize;
     private long submitted;
     private boolean closed;
+    /**
+     * How rx waits (for room in WAIT mode, for the workers in {@link #awaitProcessed}): busy-spinning while the
+     * machine has a core for rx beside the workers' (a dataplane's dedicated cores); else spin briefly, then yield,
+     * then park, so that a worker sharing this core can run.
+     */
+    private final IdleStrategy waiting;
 
     /**
      * Start {@code steering.workers()} workers, worker i running {@code chains.apply(i)} (a new chain per worker).
@@ -47,6 +56,8 @@ public final class Pipeline implements AutoCloseable
         this.steering = steering;
         this.overflow = overflow;
         final int n = steering.workers();
+        waiting = n < Runtime.getRuntime().availableProcessors() ? new BusySpinIdleStrategy()
+            : new BackoffIdleStrategy(20, 1_000, 1_000, 20_000);
         workers = new Worker[n];
         threads = new Thread[n];
         filling = new PacketBatch[n];
@@ -100,10 +111,11 @@ public final class Pipeline implements AutoCloseable
     private PacketBatch takeFree(final int w)
     {
         PacketBatch batch = workers[w].free.poll();
+        waiting.reset();
         while (batch == null && overflow == Overflow.WAIT)
         {
             checkWorker(w);
-            Thread.onSpinWait();
+            waiting.idle();
             batch = workers[w].free.poll();
         }
         return batch;
@@ -124,10 +136,11 @@ public final class Pipeline implements AutoCloseable
                 batch.clear(); // stays the batch being filled
                 return;
             }
+            waiting.reset();
             while (!workers[w].rx.offer(batch))
             {
                 checkWorker(w);
-                Thread.onSpinWait();
+                waiting.idle();
             }
         }
         filling[w] = null;
@@ -166,13 +179,14 @@ public final class Pipeline implements AutoCloseable
     {
         flush();
         final long target = submitted - oversize - rxMissedTotal();
+        waiting.reset();
         while (processed() < target)
         {
             for (int w = 0; w < workers.length; w++)
             {
                 checkWorker(w);
             }
-            Thread.onSpinWait();
+            waiting.idle();
         }
     }
 

@@ -40,7 +40,7 @@ final class Worker implements Runnable
     @Override
     public void run()
     {
-        final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
+        final IdleStrategy idle = new BackoffIdleStrategy(100, 1_000, 1_000, 100_000);
         try
         {
             while (true)

@@ -39,8 +39,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The whole node pipeline on established flows with encapsulation: {@value #FLOWS} UDP flows from this node's pods to
- * {@code services} ClusterIPs (IPVS rr, 4 endpoints each, spread over 4 nodes, so about three flows in four leave
- * VXLAN-encapsulated), frames of 64 to 594 bytes. Each operation is one packet: rx (the benchmark thread steers it
+ * the UDP ports of {@value #SERVICES} Services of the realistic mix (IPVS rr, 4 endpoints each, spread over 4 nodes,
+ * so about three flows in four are DNATed to another node's pod and leave VXLAN-encapsulated), frames of 64 and 594
+ * bytes (2:1). Each operation is one packet: rx (the benchmark thread steers it
  * and copies it into a worker's batch, as a NIC's DMA would), then on the worker decap check, conntrack (the worker's
  * flow cache: the flows were created in setup), NAT, route, encap, tx (counted). The benchmark waits until every
  * packet it offered has been processed at the end of each iteration, so the time is the pipeline's sustained rate:
@@ -62,9 +63,9 @@ public class PipelineBenchmark
     @Param({"1", "2"})
     public int workers;
 
-    /** Services (x 4 endpoints: 4 nodes' /24s hold at most 1,012 pods). */
-    @Param({"200"})
-    public int services;
+    /** Services, 4 endpoints each (4 nodes' /24s hold at most 1,012 pods); not a parameter, so that a profile's
+     * {@code -p services=...} for the scaling benchmarks leaves it alone. */
+    static final int SERVICES = 200;
 
     private Pipeline pipeline;
     private ConntrackTable table;
@@ -91,7 +92,20 @@ public class PipelineBenchmark
     @Setup(Level.Trial)
     public void setUp()
     {
-        final ClusterModel model = SyntheticCluster.generate(services, 4, 1, SyntheticCluster.Mix.CLUSTER_IP, NODES);
+        final ClusterModel model = SyntheticCluster.generate(SERVICES, 4, 1, SyntheticCluster.Mix.REALISTIC, NODES);
+        // the flows go to the UDP service ports (DNS-like, ~15% of the mix): every packet after a flow's first is
+        // established without a handshake
+        final java.util.List<long[]> targets = new java.util.ArrayList<>();
+        for (final io.dpbench.model.Service service : model.services())
+        {
+            for (final io.dpbench.model.ServicePort port : service.ports())
+            {
+                if (service.hasClusterIP() && port.protocol() == io.dpbench.model.Protocol.UDP)
+                {
+                    targets.add(new long[]{Ipv4Address.parse(service.clusterIP()), port.port()});
+                }
+            }
+        }
         final NodeConfig node = NodeConfig.defaults();
         final OverlayTopology topology = OverlayTopology.generate(NODES);
         table = ConntrackTable.inMemory(1 << 16);
@@ -112,9 +126,9 @@ public class PipelineBenchmark
         for (int i = 0; i < FLOWS; i++)
         {
             final int size = random.nextInt(3) == 0 ? 594 : 64;
+            final long[] target = targets.get(random.nextInt(targets.size()));
             lengths[i] = new FrameBuilder().addresses(Ipv4Address.parse("10.244.0.2") + random.nextInt(250),
-                Ipv4Address.parse("10.96.0.1") + random.nextInt(services)).udp(32768 + i, 80)
-                .payload(payload, size - 42).build(frames, i * STRIDE);
+                (int)target[0]).udp(32768 + i, (int)target[1]).payload(payload, size - 42).build(frames, i * STRIDE);
         }
         offerAll(); // the flows' first packets: conntrack entries and the workers' caches
         pipeline.awaitProcessed();
@@ -123,9 +137,10 @@ public class PipelineBenchmark
         {
             sent += o.frames; // visible: awaitProcessed read the workers' counters, published after their batches
         }
-        if (sent != FLOWS)
+        if (sent != FLOWS || processedAndEncapsulated()[1] < FLOWS / 2)
         {
-            throw new IllegalStateException(sent + " of " + FLOWS + " first packets left the pipeline");
+            throw new IllegalStateException(sent + " of " + FLOWS + " first packets left the pipeline, "
+                + processedAndEncapsulated()[1] + " encapsulated");
         }
     }
 
@@ -154,6 +169,18 @@ public class PipelineBenchmark
     public void drain()
     {
         pipeline.awaitProcessed();
+    }
+
+    /** Frames the workers processed, and of those, how many left encapsulated (for tests; after {@link #drain}). */
+    long[] processedAndEncapsulated()
+    {
+        long encapsulated = 0;
+        for (final io.dpbench.pipeline.StageChain chain : pipeline.chains())
+        {
+            encapsulated += chain.stage(io.dpbench.pipeline.EncapStage.class).forwarder()
+                .count(io.dpbench.vxlan.OverlayForwarder.Counter.ENCAPSULATED);
+        }
+        return new long[]{pipeline.processed(), encapsulated};
     }
 
     @TearDown(Level.Trial)

@@ -162,6 +162,7 @@ public final class ScalingReport
             }
         }
         sb.append(syncTable(run));
+        sb.append(packetRateTable(run));
         sb.append("\n## All benchmarks\n\n| benchmark | params | score | error | unit |\n|---|---|---:|---:|---|\n");
         for (final JmhRun.Result r : run.results().values())
         {
@@ -229,6 +230,43 @@ public final class ScalingReport
             sb.append('\n');
         }
         return sb.toString();
+    }
+
+    /**
+     * Per-packet benchmarks as a packet rate: the pipeline (established flows with encapsulation, per number of
+     * workers) and the VXLAN stages alone (per frame size), ns per packet and Mpps (1,000 / ns). Empty when the run
+     * has none.
+     */
+    static String packetRateTable(final JmhRun run)
+    {
+        final StringBuilder rows = new StringBuilder();
+        for (final JmhRun.Result r : run.results().values())
+        {
+            final String what;
+            if (r.benchmark().endsWith("PipelineBenchmark.established"))
+            {
+                what = "pipeline, established flows + encap, " + r.paramMap().getOrDefault("workers", "?") + " worker(s)";
+            }
+            else if (r.benchmark().contains("VxlanBenchmark."))
+            {
+                what = "vxlan " + r.benchmark().substring(r.benchmark().lastIndexOf('.') + 1) + ", size "
+                    + r.paramMap().getOrDefault("size", "?");
+            }
+            else
+            {
+                continue;
+            }
+            final double toMicros = microsPer(r.unit());
+            if (Double.isNaN(toMicros))
+            {
+                continue;
+            }
+            final double ns = r.score() * toMicros * 1000;
+            rows.append(String.format(Locale.ROOT, "| %s | %.1f +- %.1f | %.2f |%n", what, ns,
+                r.scoreError() * toMicros * 1000, 1000 / ns));
+        }
+        return rows.length() == 0 ? "" : "\n## Packet rate (JMH mean +- 99.9% error)\n\n| path | ns per packet | Mpps |\n"
+            + "|---|---:|---:|\n" + rows;
     }
 
     /** Three significant digits below 100, whole numbers with thousands separators above. */

@@ -34,7 +34,11 @@ class ScalingReportTest
                 "{\"hot\":\"10\",\"scheduler\":\"rr\",\"services\":\"" + ns[i] + "\"}", 15));
         }
         json.append(',').append(result("io.dpbench.bench.sync.IpvsSyncBenchmark.ipvsRemoveAddServer",
-            "{\"scheduler\":\"rr\",\"services\":\"10\"}", 50)).append(']');
+            "{\"scheduler\":\"rr\",\"services\":\"10\"}", 50));
+        json.append(',').append(result("io.dpbench.bench.pipeline.PipelineBenchmark.established",
+            "{\"services\":\"200\",\"workers\":\"2\"}", 125));
+        json.append(',').append(result("io.dpbench.bench.vxlan.VxlanBenchmark.encapsulate", "{\"size\":\"imix\"}", 80))
+            .append(']');
         Files.writeString(dir.resolve("jmh.json"), json.toString());
 
         final StringWriter out = new StringWriter();
@@ -47,7 +51,10 @@ class ScalingReportTest
             .contains("| sync.IpvsSyncBenchmark.ipvsRemoveAddServer | scheduler=rr,services=10 | 50.00 |")
             .contains("## Sync cost of one endpoint change, microseconds")
             .contains("| Services | ipvs rr |")
-            .contains("| 10 | 0.0500 +- 0.00100 |");
+            .contains("| 10 | 0.0500 +- 0.00100 |")
+            .contains("## Packet rate")
+            .contains("| pipeline, established flows + encap, 2 worker(s) | 125.0 +- 1.0 | 8.00 |")
+            .contains("| vxlan encapsulate, size imix | 80.0 +- 1.0 | 12.50 |");
         final byte[] png = Files.readAllBytes(dir.resolve("scaling.png"));
         assertThat(png.length).isGreaterThan(10_000);
         assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");

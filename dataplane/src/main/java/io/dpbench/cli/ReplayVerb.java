@@ -46,7 +46,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code dpbench replay}: a pcap through the node's dataplane (conntrack, iptables or IPVS, NAT), out to a pcap. */
+/**
+ * {@code dpbench replay}: a pcap through the node's dataplane (conntrack, iptables or IPVS, NAT, the overlay), over the
+ * multi-worker {@link Pipeline}, out to a pcap in input order.
+ */
 @Command(
     name = "replay",
     mixinStandardHelpOptions = true,
@@ -55,7 +58,9 @@ import java.util.Map;
         "Each frame is validated, looked up in conntrack, and on a new flow classified by the proxy mode (kube-proxy's",
         "iptables rules walked rule by rule, or IPVS virtual services and a scheduler); then it is translated from its",
         "connection: forward packets to the chosen backend, replies back to the Service's VIP:port. Frames keep their",
-        "Ethernet header and timestamps. Time is the pcap's, so timeouts replay exactly. Prints counters at the end.",
+        "Ethernet header and timestamps. Time is the pcap's, so timeouts replay exactly. With --workers N the frames",
+        "are spread over N worker threads (the node's multi-worker pipeline) and written back in input order. Prints",
+        "counters at the end.",
         "",
         "Example: dpbench replay --mode iptables --services 100 --endpoints 4 --in in.pcap --out out.pcap"
     })

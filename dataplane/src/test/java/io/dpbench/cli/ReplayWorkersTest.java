@@ -14,6 +14,8 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -43,14 +45,18 @@ class ReplayWorkersTest
     private final CliHarness cli = new CliHarness();
     private final OverlayTopology topology = OverlayTopology.generate(NODES);
 
-    /** The acceptance: --mode ipvs --scheduler mh --workers 2 --nodes 4 equals --workers 1, both directions. */
-    @Test
-    void mhWithTwoWorkersGivesTheOneWorkerTranslationsAndVteps() throws Exception
+    /**
+     * The issue's acceptance: --mode ipvs --scheduler mh --workers 2 --nodes 4 equals --workers 1, both directions;
+     * sh, the other flow-hash scheduler, too.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mh", "sh"})
+    void flowHashSchedulersGiveTheOneWorkerTranslationsAndVteps(final String scheduler) throws Exception
     {
         final Path requests = dir.resolve("requests.pcap");
         writeRequests(requests);
         final Path learn = dir.resolve("learn.pcap");
-        replay("mh", 1, requests, learn, null);
+        replay("ipvs", scheduler, 1, requests, learn, null);
         final Path both = dir.resolve("both.pcap");
         final List<byte[]> replies = replies(learn);
         assertThat(replies).hasSize(REQUESTS);
@@ -58,8 +64,8 @@ class ReplayWorkersTest
 
         final Path one = dir.resolve("one.pcap");
         final Path two = dir.resolve("two.pcap");
-        final String oneCounters = replay("mh", 1, both, one, null);
-        final String twoCounters = replay("mh", 2, both, two, null);
+        final String oneCounters = replay("ipvs", scheduler, 1, both, one, null);
+        final String twoCounters = replay("ipvs", scheduler, 2, both, two, null);
         assertThat(oneCounters).contains("\"packets_out\":" + 2 * REQUESTS).contains("\"new_flows\":" + REQUESTS);
         assertThat(twoCounters).contains("\"packets_out\":" + 2 * REQUESTS).contains("\"new_flows\":" + REQUESTS)
             .containsPattern("\"workers\":\\[[1-9][0-9]*,[1-9][0-9]*\\]");
@@ -87,15 +93,19 @@ class ReplayWorkersTest
         }
     }
 
-    /** rr gives each worker its own cursor: choices differ from one worker's, but each flow has one backend both ways. */
-    @Test
-    void rrWithTwoWorkersGivesEveryFlowOneBackendBothWays() throws Exception
+    /**
+     * rr gives each worker its own cursor, iptables mode its own random draws: choices differ from one worker's, but
+     * each flow has one backend, and its replies come back through the same translation.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ipvs", "iptables"})
+    void perWorkerSelectionGivesEveryFlowOneBackendBothWays(final String mode) throws Exception
     {
         final Path requests = dir.resolve("requests.pcap");
         writeRequests(requests);
         final Path table = dir.resolve("conntrack.dat");
         final Path out1 = dir.resolve("out1.pcap");
-        replay("rr", 2, requests, out1, table);
+        replay(mode, "rr", 2, requests, out1, table);
         final List<byte[]> replies = replies(out1);
         final Path replyIn = dir.resolve("replies.pcap");
         try (PcapWriter writer = PcapWriter.create(replyIn))
@@ -107,7 +117,7 @@ class ReplayWorkersTest
             }
         }
         final Path out2 = dir.resolve("out2.pcap");
-        final String counters = replay("rr", 2, replyIn, out2, table);
+        final String counters = replay(mode, "rr", 2, replyIn, out2, table);
         assertThat(counters).contains("\"packets_out\":" + REQUESTS).contains("\"new_flows\":0");
         final List<byte[]> back = frames(out2);
         assertThat(back).hasSize(REQUESTS);
@@ -134,9 +144,10 @@ class ReplayWorkersTest
         assertThat(cli.err.toString()).contains("unknown stage 'nat'");
     }
 
-    private String replay(final String scheduler, final int workers, final Path in, final Path out, final Path table)
+    private String replay(final String mode, final String scheduler, final int workers, final Path in, final Path out,
+        final Path table)
     {
-        final List<String> args = new ArrayList<>(List.of("replay", "--mode", "ipvs", "--scheduler", scheduler,
+        final List<String> args = new ArrayList<>(List.of("replay", "--mode", mode, "--scheduler", scheduler,
             "--services", "100", "--endpoints", "4", "--nodes", String.valueOf(NODES), "--workers", String.valueOf(workers),
             "--in", in.toString(), "--out", out.toString(), "--json"));
         if (table != null)

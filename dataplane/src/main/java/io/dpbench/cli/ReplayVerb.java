@@ -112,7 +112,8 @@ public final class ReplayVerb implements Verb
         "(by the client's address; masqueraded replies by their SNAT port, each worker using its own ports); each",
         "worker has its own stages, conntrack cache and proxy state (rr cursors, random draws) over the shared",
         "conntrack table. Output is written in input order, so with a flow-hash scheduler (IPVS sh or mh) it is the",
-        "same for any N (default: ${DEFAULT-VALUE})"})
+        "same for any N, except for masqueraded flows whose client port another worker owns (a worker keeps a",
+        "client's port as its SNAT port only when it is one of its own) (default: ${DEFAULT-VALUE})"})
     int workers;
 
     @Option(names = "--stages", paramLabel = "LIST", description = {
@@ -196,8 +197,11 @@ public final class ReplayVerb implements Verb
             PcapReader reader = PcapReader.open(in);
             PcapWriter writer = PcapWriter.create(out, reader.nanosecondResolution()))
         {
+            // steer VXLAN by its inner frame only where a decap stage will hand conntrack that inner frame
+            final boolean decapsulates = java.util.Arrays.stream(chainSpec.split(",")).map(String::trim)
+                .anyMatch("decap"::equals);
             final FlowSteering steering = FlowSteering.of(model, nodeConfig, workers,
-                topology != null ? topology.local().address() : 0);
+                topology != null && decapsulates ? topology.local().address() : 0);
             final SingleThreadDataplane[] dataplanes = new SingleThreadDataplane[workers];
             final FrameLog[] logs = new FrameLog[workers];
             final Pipeline pipeline = new Pipeline(steering, w ->
@@ -207,7 +211,8 @@ public final class ReplayVerb implements Verb
                     .natPorts(w, workers);
                 logs[w] = new FrameLog();
                 return StageChain.build(chainSpec, dataplanes[w], topology, logs[w]);
-            }, Pipeline.DEFAULT_RING_BATCHES, Pipeline.Overflow.WAIT);
+            }, Pipeline.DEFAULT_RING_BATCHES, Pipeline.Overflow.WAIT,
+                Math.max(64, Math.min(reader.snapLength(), io.dpbench.pipeline.PacketBatch.LARGEST_FRAME)));
             long last = -1;
             long sequence = 0;
             try

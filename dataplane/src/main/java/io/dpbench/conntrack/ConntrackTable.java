@@ -207,6 +207,7 @@ public final class ConntrackTable implements AutoCloseable
             absent.doInsert(c.wrapValueAsData(record.bytes()));
         }
         scratch.clear().original(record.originalAddresses(), record.originalPorts()).kind(ConntrackRecord.KIND_REPLY_INDEX);
+        boolean clash = false;
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.replyAddresses(), record.replyPorts())))
         {
             c.writeLock().lock();
@@ -215,6 +216,23 @@ public final class ConntrackTable implements AutoCloseable
             {
                 absent.doInsert(c.wrapValueAsData(scratch.bytes()));
             }
+            else
+            {
+                clash = true; // another thread (a view's worker) took the reply tuple since the check above
+            }
+        }
+        if (clash)
+        {
+            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
+            {
+                c.writeLock().lock();
+                final MapEntry<byte[], byte[]> entry = c.entry();
+                if (entry != null)
+                {
+                    entry.doRemove();
+                }
+            }
+            return CLASH;
         }
         remember(record.originalAddresses(), record.originalPorts());
         return INSERTED;

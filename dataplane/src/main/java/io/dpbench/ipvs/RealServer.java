@@ -78,6 +78,17 @@ public final class RealServer
         this.owner = service;
     }
 
+    VirtualService owner()
+    {
+        return owner;
+    }
+
+    @Override
+    public String toString()
+    {
+        return io.dpbench.packet.Ipv4Address.toString(address) + ":" + port;
+    }
+
     /** A connection to this server was established. */
     public void connectionStarted()
     {

@@ -166,6 +166,10 @@ public final class VirtualService
         {
             return false;
         }
+        if (server.owner() != null)
+        {
+            throw new IllegalArgumentException("real server " + server + " already belongs to " + server.owner());
+        }
         if (count == destinations.length)
         {
             destinations = Arrays.copyOf(destinations, count * 2);

@@ -26,7 +26,9 @@ import java.nio.ByteOrder;
  * over the workers, port mod W). Steering by the client's address rather than its port keeps all of a client's
  * connections on one worker, so that per-worker affinity state (IPVS persistence templates, iptables' recent list)
  * works as the kernel's global one does. Any other frame (no Service, so no NAT) goes by a symmetric hash of its two
- * endpoints. A VXLAN frame for this node is steered by its inner frame. Reads the frame only; no allocation.
+ * endpoints. A frame straight to a backend's address and port (no frontend: a headless Service, a pod IP) is steered
+ * as its reply will be, by its source. A VXLAN frame for this node is steered by its inner frame. Reads the frame
+ * only; no allocation.
  * <p>
  * Not handled: non-first IPv4 fragments carry no ports and are steered by addresses alone, which may differ from
  * their first fragment's worker; ICMP errors are steered by their own addresses, not the flow they quote.
@@ -202,6 +204,12 @@ public final class FlowSteering
         if (backends.contains(key(protocol, source, sourcePort)))
         {
             return isNodeAddress(destination) ? destinationPort % workers : ofClient(destination);
+        }
+        if (backends.contains(key(protocol, destination, destinationPort)))
+        {
+            // straight to a pod (a headless Service, a pod IP): the mirror of the reply rule above, so both
+            // directions meet
+            return isNodeAddress(source) ? sourcePort % workers : ofClient(source);
         }
         final long a = ((source & 0xFFFF_FFFFL) << 16) | sourcePort;
         final long b = ((destination & 0xFFFF_FFFFL) << 16) | destinationPort;

@@ -35,6 +35,10 @@ public final class FrameLog implements FrameOutput
     public void frame(final long sequence, final long timestampNanos, final DirectBuffer buffer, final int offset,
         final int length)
     {
+        if (sequence < 0 || sequence > Integer.MAX_VALUE)
+        {
+            throw new IllegalStateException("replay output is ordered for the first 2^31 input frames; replay the capture in parts");
+        }
         if ((long)position + 12 + length > MAX_BYTES)
         {
             throw new IllegalStateException("a worker's replay output passed 2 GiB: replay the capture in parts");

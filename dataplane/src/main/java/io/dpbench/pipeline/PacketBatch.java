@@ -17,9 +17,10 @@ public final class PacketBatch
     public static final int CAPACITY = 64;
     /** Room before each frame: VXLAN's 50 bytes of outer headers, rounded up to a cache line. */
     public static final int HEADROOM = 64;
-    /** The largest frame a slot takes (jumbo frames included); larger ones are refused at rx and counted. */
+    /** The default largest frame a slot takes (jumbo frames included); larger ones are refused at rx and counted. */
     public static final int MAX_FRAME = 16_384;
-    static final int SLOT = HEADROOM + MAX_FRAME;
+    /** The largest frame any slot may be sized for: an IPv4 packet's 65,535 bytes with Ethernet and two VLAN tags. */
+    public static final int LARGEST_FRAME = 65_535 + 14 + 8;
 
     /** Still travelling through the stages. */
     public static final byte LIVE = 0;
@@ -28,7 +29,9 @@ public final class PacketBatch
     /** Left the node (a stage handed it, or what it became, to the output). */
     public static final byte SENT = 2;
 
-    private final UnsafeBuffer buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(CAPACITY * SLOT, 64));
+    private final int slot;
+    private final int maxFrame;
+    private final UnsafeBuffer buffer;
     final int[] offset = new int[CAPACITY];
     final int[] length = new int[CAPACITY];
     final long[] timestamp = new long[CAPACITY];
@@ -37,16 +40,33 @@ public final class PacketBatch
     final RemoteVtep[] remote = new RemoteVtep[CAPACITY];
     private int size;
 
-    /** Copy a frame in (rx); false when the batch is full or the frame is larger than {@link #MAX_FRAME}. */
+    public PacketBatch()
+    {
+        this(MAX_FRAME);
+    }
+
+    /** Slots for frames of up to {@code maxFrame} bytes (at most {@link #LARGEST_FRAME}). */
+    public PacketBatch(final int maxFrame)
+    {
+        if (maxFrame < 64 || maxFrame > LARGEST_FRAME)
+        {
+            throw new IllegalArgumentException("maxFrame " + maxFrame + " outside 64.." + LARGEST_FRAME);
+        }
+        this.maxFrame = maxFrame;
+        this.slot = (HEADROOM + maxFrame + 63) & ~63;
+        this.buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(CAPACITY * slot, 64));
+    }
+
+    /** Copy a frame in (rx); false when the batch is full or the frame is larger than its slots. */
     public boolean add(final DirectBuffer src, final int srcOffset, final int frameLength, final long timestampNanos,
         final long sequenceNumber)
     {
-        if (size == CAPACITY || frameLength > MAX_FRAME || frameLength < 0)
+        if (size == CAPACITY || frameLength > maxFrame || frameLength < 0)
         {
             return false;
         }
         final int i = size++;
-        offset[i] = i * SLOT + HEADROOM;
+        offset[i] = i * slot + HEADROOM;
         length[i] = frameLength;
         buffer.putBytes(offset[i], src, srcOffset, frameLength);
         timestamp[i] = timestampNanos;

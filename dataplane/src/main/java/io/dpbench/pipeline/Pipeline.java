@@ -38,6 +38,7 @@ public final class Pipeline implements AutoCloseable
     private final PacketBatch[] filling;
     private final long[] rxMissed;
     private long oversize;
+    private final int maxFrame;
     private long submitted;
     private boolean closed;
     /**
@@ -53,7 +54,18 @@ public final class Pipeline implements AutoCloseable
     public Pipeline(final FlowSteering steering, final IntFunction<StageChain> chains, final int ringBatches,
         final Overflow overflow)
     {
+        this(steering, chains, ringBatches, overflow, PacketBatch.MAX_FRAME);
+    }
+
+    /**
+     * As above, with slots for frames of up to {@code maxFrame} bytes (memory: 64 slots per batch, ringBatches + 2
+     * batches per worker; e.g. 64 KiB frames take ~42 MiB per worker with 8-batch rings).
+     */
+    public Pipeline(final FlowSteering steering, final IntFunction<StageChain> chains, final int ringBatches,
+        final Overflow overflow, final int maxFrame)
+    {
         this.steering = steering;
+        this.maxFrame = maxFrame;
         this.overflow = overflow;
         final int n = steering.workers();
         waiting = n < Runtime.getRuntime().availableProcessors() ? new BusySpinIdleStrategy()
@@ -67,7 +79,7 @@ public final class Pipeline implements AutoCloseable
             workers[i] = new Worker(i, chains.apply(i), ringBatches);
             for (int b = 0; b < ringBatches + 2; b++)
             {
-                workers[i].free.offer(new PacketBatch());
+                workers[i].free.offer(new PacketBatch(maxFrame));
             }
         }
         for (int i = 0; i < n; i++)
@@ -78,12 +90,15 @@ public final class Pipeline implements AutoCloseable
         }
     }
 
-    /** rx: one frame in. Returns false when it was not taken (too large for a slot, or dropped: ring full). */
+    /**
+     * rx: one frame in. Returns false when it was refused (larger than a slot, counted as oversize) or dropped with its
+     * batch (DROP mode, ring full, counted as rx-missed).
+     */
     public boolean submit(final DirectBuffer buffer, final int offset, final int length, final long timestampNanos,
         final long sequence)
     {
         submitted++;
-        if (length > PacketBatch.MAX_FRAME)
+        if (length > maxFrame)
         {
             oversize++;
             return false;
@@ -101,11 +116,7 @@ public final class Pipeline implements AutoCloseable
             filling[w] = batch;
         }
         batch.add(buffer, offset, length, timestampNanos, sequence);
-        if (batch.isFull())
-        {
-            handOver(w);
-        }
-        return true;
+        return !batch.isFull() || handOver(w);
     }
 
     private PacketBatch takeFree(final int w)
@@ -121,12 +132,13 @@ public final class Pipeline implements AutoCloseable
         return batch;
     }
 
-    private void handOver(final int w)
+    /** Hand worker w's batch over; false when DROP mode dropped it (ring full; its frames counted as rx-missed). */
+    private boolean handOver(final int w)
     {
         final PacketBatch batch = filling[w];
         if (batch == null || batch.size() == 0)
         {
-            return;
+            return true;
         }
         if (!workers[w].rx.offer(batch))
         {
@@ -134,7 +146,7 @@ public final class Pipeline implements AutoCloseable
             {
                 rxMissed[w] += batch.size();
                 batch.clear(); // stays the batch being filled
-                return;
+                return false;
             }
             waiting.reset();
             while (!workers[w].rx.offer(batch))
@@ -144,6 +156,7 @@ public final class Pipeline implements AutoCloseable
             }
         }
         filling[w] = null;
+        return true;
     }
 
     private void checkWorker(final int w)
@@ -154,7 +167,10 @@ public final class Pipeline implements AutoCloseable
         }
     }
 
-    /** Hand over every partial batch now (end of input, or a pause in a live stream). */
+    /**
+     * Hand over every partial batch now (end of input, or a pause in a live stream); in DROP mode a full ring drops
+     * it, counted as rx-missed, as it would any batch.
+     */
     public void flush()
     {
         for (int w = 0; w < workers.length; w++)
@@ -199,7 +215,15 @@ public final class Pipeline implements AutoCloseable
             return;
         }
         closed = true;
-        flush();
+        RuntimeException flushFailure = null;
+        try
+        {
+            flush();
+        }
+        catch (final RuntimeException ex)
+        {
+            flushFailure = ex; // a worker failed: still stop and join the others before anything is closed
+        }
         for (final Worker w : workers)
         {
             w.stop();
@@ -229,6 +253,10 @@ public final class Pipeline implements AutoCloseable
             {
                 throw new IllegalStateException("worker " + w.index + " failed", w.failure);
             }
+        }
+        if (flushFailure != null)
+        {
+            throw flushFailure;
         }
     }
 

@@ -266,7 +266,8 @@ public final class SingleThreadDataplane
         final int replySourcePort = icmp ? p.sourcePort : (dnat ? d.dnatPort : p.destinationPort);
         final int replyDestination = d.sourceNat ? d.snatAddress : p.sourceAddress;
         int natPort = d.sourceNat && d.snatPort >= 0 ? d.snatPort : p.sourcePort;
-        if (d.sourceNat && !icmp && natPortModulus > 1 && !FlowSteering.ownsPort(natPortResidue, natPortModulus, natPort))
+        if (d.sourceNat && d.snatPort < 0 && !icmp && natPortModulus > 1
+            && !FlowSteering.ownsPort(natPortResidue, natPortModulus, natPort))
         {
             natPort = nextNatPort(); // the client's port would steer the replies to another worker
         }
@@ -326,7 +327,7 @@ public final class SingleThreadDataplane
     private int nextNatPort()
     {
         int port = NAT_PORT_FIRST + (natCursor % NAT_PORT_COUNT);
-        natCursor += natPortModulus;
+        natCursor = (natCursor + natPortModulus) % NAT_PORT_COUNT;
         port += Math.floorMod(natPortResidue - port, natPortModulus);
         if (port >= NAT_PORT_FIRST + NAT_PORT_COUNT)
         {

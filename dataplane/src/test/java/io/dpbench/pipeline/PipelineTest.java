@@ -56,6 +56,10 @@ class PipelineTest
             }
             assertThat(steering.worker(frame, 0, udp("10.244.3.7", 8080, node, snat))).as("masqueraded reply")
                 .isEqualTo(request);
+            assertThat(steering.worker(frame, 0, udp(client, port, "10.244.3.7", 8080))).as("straight to a backend pod")
+                .isEqualTo(steering.worker(frame, 0, udp("10.244.3.7", 8080, client, port)));
+            assertThat(steering.worker(frame, 0, udp(node, port, "10.244.3.7", 8080))).as("the node straight to a pod")
+                .isEqualTo(steering.worker(frame, 0, udp("10.244.3.7", 8080, node, port)));
             assertThat(steering.worker(frame, 0, udp(client, port, "10.244.9.9", 5000))).as("plain traffic, symmetric")
                 .isEqualTo(steering.worker(frame, 0, udp("10.244.9.9", 5000, client, port)));
         }
@@ -153,6 +157,38 @@ class PipelineTest
         assertThat(seen).hasSize((int)(offered - missed));
         assertThat(taken).isGreaterThanOrEqualTo((int)(offered - missed));
         assertThat(seen).isSorted(); // one worker keeps input order
+    }
+
+    @Test
+    void framesLargerThanASlotAreRefusedAndCounted()
+    {
+        final FlowSteering one = new FlowSteering(1, new org.agrona.collections.LongHashSet(),
+            new org.agrona.collections.LongHashSet(), new int[0], 0);
+        final List<Long> seen = new ArrayList<>();
+        final Stage record = new Stage()
+        {
+            @Override
+            public String name()
+            {
+                return "record";
+            }
+
+            @Override
+            public void process(final PacketBatch batch)
+            {
+                for (int i = 0; i < batch.size(); i++)
+                {
+                    seen.add((long)batch.length(i));
+                }
+            }
+        };
+        final Pipeline pipeline = new Pipeline(one, w -> StageChain.of(record), 2, Pipeline.Overflow.WAIT, 9000);
+        final UnsafeBuffer big = new UnsafeBuffer(new byte[20_000]);
+        assertThat(pipeline.submit(big, 0, 9000, 0, 0)).isTrue();
+        assertThat(pipeline.submit(big, 0, 9001, 0, 1)).isFalse();
+        pipeline.close();
+        assertThat(pipeline.oversize()).isEqualTo(1);
+        assertThat(seen).containsExactly(9000L);
     }
 
     @Test

@@ -42,9 +42,9 @@ public final class Pipeline implements AutoCloseable
     private long submitted;
     private boolean closed;
     /**
-     * How rx waits (for room in WAIT mode, for the workers in {@link #awaitProcessed}): busy-spinning while the
-     * machine has a core for rx beside the workers' (a dataplane's dedicated cores); else spin briefly, then yield,
-     * then park, so that a worker sharing this core can run.
+     * How rx waits (for room in WAIT mode, for the workers in {@link #awaitProcessed}): busy-spinning when rx and the
+     * workers each have a core (a dataplane's dedicated cores); else spin briefly, then yield, then park, so that a
+     * worker sharing this core can run.
      */
     private final IdleStrategy waiting;
 
@@ -68,15 +68,18 @@ public final class Pipeline implements AutoCloseable
         this.maxFrame = maxFrame;
         this.overflow = overflow;
         final int n = steering.workers();
-        waiting = n < Runtime.getRuntime().availableProcessors() ? new BusySpinIdleStrategy()
-            : new BackoffIdleStrategy(20, 1_000, 1_000, 20_000);
+        // rx and every worker on a core of its own: spin (a dataplane's dedicated cores; a parked worker would let
+        // its ring fill within its park time); else back off, yielding first, so that threads sharing a core run
+        final boolean coreEach = n + 1 <= Runtime.getRuntime().availableProcessors();
+        waiting = coreEach ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(20, 1_000, 1_000, 20_000);
         workers = new Worker[n];
         threads = new Thread[n];
         filling = new PacketBatch[n];
         rxMissed = new long[n];
         for (int i = 0; i < n; i++)
         {
-            workers[i] = new Worker(i, chains.apply(i), ringBatches);
+            workers[i] = new Worker(i, chains.apply(i), ringBatches,
+                coreEach ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(100, 1_000, 1_000, 100_000));
             for (int b = 0; b < ringBatches + 2; b++)
             {
                 workers[i].free.offer(new PacketBatch(maxFrame));

@@ -1,6 +1,5 @@
 package io.dpbench.pipeline;
 
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.jctools.queues.SpscArrayQueue;
 
@@ -8,8 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One worker thread: takes batches from its rx ring (single producer: the dispatcher; single consumer: this
- * thread), runs its stage chain over each, and returns the emptied batch on its free ring. Idles with backoff when
- * its ring is empty; on {@link #stop} it drains what is queued, then ends. A stage that throws ends the worker and
+ * thread), runs its stage chain over each, and returns the emptied batch on its free ring. When its ring is empty it
+ * idles as the pipeline chose (busy-spinning on a dedicated core, else backing off to yield and park); on {@link #stop} it drains what is queued, then ends. A stage that throws ends the worker and
  * the failure is kept for the pipeline to rethrow.
  */
 final class Worker implements Runnable
@@ -24,8 +23,11 @@ final class Worker implements Runnable
     volatile Throwable failure;
     volatile boolean finished;
 
-    Worker(final int index, final StageChain chain, final int ringBatches)
+    private final IdleStrategy idle;
+
+    Worker(final int index, final StageChain chain, final int ringBatches, final IdleStrategy idle)
     {
+        this.idle = idle;
         this.index = index;
         this.chain = chain;
         this.rx = new SpscArrayQueue<>(ringBatches);
@@ -40,7 +42,6 @@ final class Worker implements Runnable
     @Override
     public void run()
     {
-        final IdleStrategy idle = new BackoffIdleStrategy(100, 1_000, 1_000, 100_000);
         try
         {
             while (true)

@@ -1,0 +1,216 @@
+package io.dpbench.loadgen.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dpbench.cli.Verb;
+import io.dpbench.loadgen.inprocess.InProcessLoad;
+import io.dpbench.loadgen.inprocess.LoadResult;
+import io.dpbench.loadgen.workload.WorkloadSpec;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogWriter;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/** {@code dpbench loadgen}: drive the node pipeline with a realistic workload and measure rate, drops and latency. */
+@Command(
+    name = "loadgen",
+    mixinStandardHelpOptions = true,
+    header = "Drive the node's pipeline with many flows (new and established, with replies) and measure it.",
+    description = {
+        "In-process: this process builds the node (the same seeded cluster: --services, --endpoints, --seed, --nodes),",
+        "plays every pod (clients on node 0; backends, local or on other nodes behind VXLAN, answer every request) and",
+        "feeds the multi-worker pipeline directly. TCP flows open with a handshake and close with FIN; UDP flows",
+        "exchange requests and responses; a flow makes 1/--new-flow-share exchanges, then a new flow replaces it.",
+        "Open loop at --rate packets per second (latency from each packet's intended send time, so coordinated",
+        "omission is corrected; a full ring drops and counts) or closed loop (--rate 0: as fast as replies allow).",
+        "Prints a progress line each second; writes summary.json, latency.hlog (HdrHistogram interval log) and",
+        "latency.png into a run folder under --out. Exit 0; 1 when the run's checks fail (a flow changed backend, a",
+        "reply was not translated back to its VIP:port, or sent != received + counted drops); 2 on bad parameters.",
+        "The wire mode (dpbench run, --target HOST:PORT) is not built yet.",
+        "",
+        "Example: dpbench loadgen --in-process --mode ipvs --services 1000 --flows 10000 --duration 10 --rate 200000"
+    })
+public final class LoadgenVerb implements Verb
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--in-process", description = "drive the pipeline in this process (the only driver so far; the default)")
+    boolean inProcess;
+
+    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode")
+    String mode;
+
+    @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = "rr", description = "ipvs mode: scheduler (default: ${DEFAULT-VALUE})")
+    String scheduler;
+
+    @Option(names = "--services", paramLabel = "N", defaultValue = "100", description = "Services of the realistic mix (default: ${DEFAULT-VALUE})")
+    int services;
+
+    @Option(names = "--endpoints", paramLabel = "E", defaultValue = "4", description = "endpoints per Service (default: ${DEFAULT-VALUE})")
+    int endpoints;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "cluster and workload seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--nodes", paramLabel = "K", defaultValue = "4", description = "nodes of the overlay; this node is node 0 (default: ${DEFAULT-VALUE})")
+    int nodes;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "pipeline workers (default: ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--flows", paramLabel = "F", defaultValue = "1000", description = "concurrent flows (default: ${DEFAULT-VALUE})")
+    int flows;
+
+    @Option(names = "--new-flow-share", paramLabel = "X", defaultValue = "0.1",
+        description = "share of exchanges that open a new flow, in (0, 1] (default: ${DEFAULT-VALUE})")
+    double newFlowShare;
+
+    @Option(names = "--zipf", paramLabel = "S", defaultValue = "0", description = "Service popularity: Zipf exponent, 0 = uniform (default: ${DEFAULT-VALUE})")
+    double zipf;
+
+    @Option(names = "--size", paramLabel = "BYTES|imix", defaultValue = "imix",
+        description = "frame size: 80..1464 bytes or imix (80/594/1464, 7:4:1) (default: ${DEFAULT-VALUE})")
+    String size;
+
+    @Option(names = "--tcp-share", paramLabel = "X", defaultValue = "0.8", description = "share of flows that are TCP (default: ${DEFAULT-VALUE})")
+    double tcpShare;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10", description = "run length; 0 = bounded by --packets only (default: ${DEFAULT-VALUE})")
+    double durationSeconds;
+
+    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "1",
+        description = "whole seconds at the start left out of the summary's latency (still in the progress lines and the "
+            + ".hlog) (default: ${DEFAULT-VALUE})")
+    int warmupSeconds;
+
+    @Option(names = "--packets", paramLabel = "N", defaultValue = "0", description = "stop after N requests; 0 = no limit (default: ${DEFAULT-VALUE})")
+    long packets;
+
+    @Option(names = "--rate", paramLabel = "PPS", defaultValue = "0", description = "requests per second, open loop; 0 = closed loop (default: ${DEFAULT-VALUE})")
+    long rate;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "results/runs", description = "where the run folder goes (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        if (!"iptables".equals(mode) && !"ipvs".equals(mode))
+        {
+            throw new ParameterException(spec.commandLine(), "--mode: expected iptables or ipvs, got '" + mode + "'");
+        }
+        final int frameSize;
+        if ("imix".equalsIgnoreCase(size))
+        {
+            frameSize = WorkloadSpec.IMIX;
+        }
+        else
+        {
+            try
+            {
+                frameSize = Integer.parseInt(size);
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new ParameterException(spec.commandLine(), "--size: expected a number of bytes or 'imix', got '" + size + "'");
+            }
+        }
+        if (durationSeconds < 0 || Double.isNaN(durationSeconds))
+        {
+            throw new ParameterException(spec.commandLine(), "--duration must be 0 or more seconds, got " + durationSeconds);
+        }
+        if (warmupSeconds < 0)
+        {
+            throw new ParameterException(spec.commandLine(), "--warmup must be 0 or more seconds, got " + warmupSeconds);
+        }
+        if (packets < 0)
+        {
+            throw new ParameterException(spec.commandLine(), "--packets must be 0 or more, got " + packets);
+        }
+        final InProcessLoad load;
+        final Path run = out.resolve(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
+            .format(Instant.now()) + "-loadgen-" + mode + (workers > 1 ? "-w" + workers : ""));
+        final InProcessLoad.Options options;
+        try
+        {
+            options = new InProcessLoad.Options(mode, scheduler, workers, (long)(durationSeconds * 1e9), packets, rate,
+                new WorkloadSpec(services, endpoints, seed, nodes, flows, newFlowShare, zipf, frameSize, tcpShare),
+                warmupSeconds * 1_000_000_000L);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
+        }
+        Files.createDirectories(run);
+        final PrintWriter o = spec.commandLine().getOut();
+        try (PrintStream hlog = new PrintStream(Files.newOutputStream(run.resolve("latency.hlog"))))
+        {
+            final HistogramLogWriter writer = new HistogramLogWriter(hlog);
+            writer.outputLogFormatVersion();
+            writer.outputStartTime(System.currentTimeMillis());
+            writer.setBaseTime(System.currentTimeMillis());
+            writer.outputLegend();
+            try
+            {
+                load = new InProcessLoad(options, line ->
+                {
+                    o.println(line);
+                    o.flush();
+                }, writer);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new ParameterException(spec.commandLine(), ex.getMessage());
+            }
+            final LoadResult result = load.run();
+            final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            Files.writeString(run.resolve("summary.json"), json.writeValueAsString(result.summary()) + "\n");
+            plot(result.latency(), run.resolve("latency.png"), mode + ", " + services + " Services, "
+                + (rate > 0 ? String.format(Locale.ROOT, "%,d pps open loop", rate) : "closed loop"));
+            o.println(new ObjectMapper().writeValueAsString(result.summary()));
+            o.println("loadgen: run folder " + run);
+            o.flush();
+            final boolean ok = result.accountingHolds() && result.backendChanged() == 0 && result.untranslated() == 0;
+            if (!ok)
+            {
+                spec.commandLine().getErr().println("loadgen: checks failed: accounting holds " + result.accountingHolds()
+                    + ", backend changed " + result.backendChanged() + ", untranslated replies " + result.untranslated());
+            }
+            return ok ? 0 : 1;
+        }
+    }
+
+    /** Latency by percentile (x: 1 / (1 - percentile), log scale, as HdrHistogram's plots draw it). */
+    static void plot(final Histogram h, final Path png, final String title) throws java.io.IOException
+    {
+        final XYChart chart = new XYChartBuilder().width(900).height(600).title("Latency by percentile: " + title)
+            .xAxisTitle("percentile (1 / (1 - p): 10 = p90, 100 = p99, 1000 = p99.9)").yAxisTitle("microseconds").build();
+        chart.getStyler().setXAxisLogarithmic(true);
+        final double[] ps = {0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999};
+        final double[] x = new double[ps.length];
+        final double[] y = new double[ps.length];
+        for (int i = 0; i < ps.length; i++)
+        {
+            x[i] = 1 / (1 - ps[i] / 100);
+            y[i] = h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(ps[i]) / 1000.0;
+        }
+        chart.addSeries("round trip through the node (request and reply)", x, y);
+        BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+}

@@ -1,0 +1,721 @@
+package io.dpbench.loadgen.inprocess;
+
+import io.dpbench.conntrack.ConntrackTable;
+import io.dpbench.conntrack.proto.ConntrackTimeouts;
+import io.dpbench.iptables.ChainEngine;
+import io.dpbench.iptables.Classifier;
+import io.dpbench.iptables.CompiledRules;
+import io.dpbench.iptables.IpSets;
+import io.dpbench.iptables.IptablesSelector;
+import io.dpbench.iptables.KubeProxyRenderer;
+import io.dpbench.iptables.NodeRules;
+import io.dpbench.ipvs.IpvsProxier;
+import io.dpbench.ipvs.IpvsSelector;
+import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.loadgen.workload.Popularity;
+import io.dpbench.loadgen.workload.WorkloadSpec;
+import io.dpbench.model.ClusterModel;
+import io.dpbench.model.NodeConfig;
+import io.dpbench.model.Protocol;
+import io.dpbench.model.Service;
+import io.dpbench.model.ServicePort;
+import io.dpbench.model.ServicePortEndpoints;
+import io.dpbench.model.SyntheticCluster;
+import io.dpbench.packet.FrameBuilder;
+import io.dpbench.packet.Ipv4Address;
+import io.dpbench.packet.Verdict;
+import io.dpbench.pipeline.FlowSteering;
+import io.dpbench.pipeline.Pipeline;
+import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.pipeline.StageChain;
+import io.dpbench.select.NewFlowSelector;
+import io.dpbench.vxlan.LocalVtep;
+import io.dpbench.vxlan.OverlayTopology;
+import io.dpbench.vxlan.RemoteVtep;
+import io.dpbench.vxlan.VxlanConfig;
+import io.dpbench.vxlan.VxlanDecapsulator;
+import io.dpbench.vxlan.VxlanEncapsulator;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogWriter;
+import org.HdrHistogram.Recorder;
+import org.agrona.BufferUtil;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.IntArrayQueue;
+import org.agrona.collections.IntHashSet;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+/**
+ * The load generator driving the node pipeline in-process: this thread is the pipeline's rx, it plays every pod of
+ * the cluster. Clients (pods of this node, node 0) open TCP flows with a handshake, exchange request/response
+ * packets and close with FIN, or send UDP requests; each flow makes {@link WorkloadSpec#exchangesPerFlow} exchanges,
+ * then a new flow (new source port, a Service drawn by popularity) takes its place. What the pipeline sends out comes
+ * back to this thread over one single-producer single-consumer ring per worker (Agrona's OneToOneRingBuffer; a full
+ * ring drops and counts, never blocking a worker): a request delivered to a backend (decapsulated first when it went
+ * to another node's VTEP) is answered as that backend would (SYN-ACK, ACK, FIN-ACK; VXLAN-encapsulated from its node
+ * when it is remote), a reply delivered to a client ends an exchange. Every packet carries a 17-byte tag (its send
+ * time, flow, flow generation and direction), so the generator checks that a flow keeps one backend and that replies
+ * come back from the Service's VIP:port, and measures latency: from the request's send time (in open loop its
+ * intended send time, so that a stalled generator cannot hide queueing: coordinated omission) to the reply's arrival.
+ * <p>
+ * Open loop (a rate) uses the pipeline's DROP overflow (a full ring drops, counted); closed loop (rate 0) its WAIT
+ * overflow, with at most one exchange in flight per flow. A flow whose reply does not come within 500 ms is counted
+ * as timed out and replaced. At the end the generator stops sending, drains the pipeline and the rings, and checks
+ * the accounting: sent = received + counted drops.
+ */
+public final class InProcessLoad
+{
+    /** Where a run's options come from. */
+    public record Options(String mode, String scheduler, int workers, long durationNanos, long maxPackets,
+        long ratePps, WorkloadSpec workload, long warmupNanos)
+    {
+        public Options(final String mode, final String scheduler, final int workers, final long durationNanos,
+            final long maxPackets, final long ratePps, final WorkloadSpec workload)
+        {
+            this(mode, scheduler, workers, durationNanos, maxPackets, ratePps, workload, 0);
+        }
+    }
+
+    static final int TAG_LENGTH = 17;
+    /**
+     * Batches per worker ring: light traffic hands over small batches (an idle turn flushes), so the ring holds many
+     * (256 x 64 frames of up to {@link #MAX_FRAME} bytes: ~28 MB per worker), like a NIC ring's thousands of
+     * descriptors, so that a worker's pause of a few milliseconds (a conntrack reap, a GC) does not drop.
+     */
+    static final int RING_BATCHES = 256;
+    /** The largest frame the generator sends or receives: 1464 + VXLAN's 50. */
+    static final int MAX_FRAME = 1536;
+    private static final int VXLAN_PORT = VxlanConfig.flannel().destinationPort();
+    static final byte REQUEST = 1;
+    static final byte REPLY = 2;
+    /** The client's last ACK of a TCP close: no answer expected. */
+    static final byte FINAL = 3;
+    static final int SYN = 0x02;
+    static final int ACK = 0x10;
+    static final int PSH_ACK = 0x18;
+    static final int FIN_ACK = 0x11;
+    static final int SYN_ACK = 0x12;
+    static final long TIMEOUT_NANOS = 500_000_000L;
+    static final int[] IMIX_SIZES = {80, 80, 80, 80, 80, 80, 80, 594, 594, 594, 594, 1464};
+
+    private final Options options;
+    private final WorkloadSpec spec;
+    private final Consumer<String> progress;
+    private final HistogramLogWriter log;
+
+    // the cluster's frontends, by protocol
+    private final int[] tcpVip;
+    private final int[] tcpPort;
+    private final int[] udpVip;
+    private final int[] udpPort;
+    private final Popularity tcpPopularity;
+    private final Popularity udpPopularity;
+    private final int[] clients;
+    private final int[] clientNextPort;
+
+    // flows, by slot
+    private final int flows;
+    private final boolean[] tcp;
+    private final int[] target;
+    private final int[] client;
+    private final int[] clientPort;
+    private final int[] generation;
+    private final int[] exchanges;
+    private final long[] awaitingSince;
+    private final long[] backend;
+    private final IntArrayQueue ready;
+
+    private final SplittableRandom random;
+    private final FrameBuilder builder = new FrameBuilder();
+    private final byte[] payload = new byte[1500];
+    private final UnsafeBuffer payloadBuffer = new UnsafeBuffer(payload);
+    private final UnsafeBuffer send = new UnsafeBuffer(new byte[2048]);
+    private final OverlayTopology topology;
+    private final VxlanEncapsulator[] fromNode;
+    private final RemoteVtep toUs;
+    private final VxlanDecapsulator decapsulator = new VxlanDecapsulator(VxlanConfig.flannel());
+
+    private final Pipeline pipeline;
+    private final SingleThreadDataplane[] dataplanes;
+    private final ConntrackTable table;
+    private final OneToOneRingBuffer[] returns;
+    private final AtomicLong[] returnDrops;
+    private final Recorder recorder = new Recorder(3);
+    private final Histogram total = new Histogram(3);
+    private Histogram interval;
+
+    private long sequence;
+    private long sent;
+    private long received;
+    private long requests;
+    private long newFlows;
+    private long flowsCompleted;
+    private long backendChanged;
+    private long untranslated;
+    private long late;
+    private long timedOut;
+    private long unexpected;
+    /** Set once the pipeline is closed: frames still coming out are counted, nothing more is sent. */
+    private boolean closed;
+    private final org.agrona.concurrent.MessageHandler handler = this::onFrame;
+
+    public InProcessLoad(final Options options, final Consumer<String> progress, final HistogramLogWriter log)
+    {
+        this.options = options;
+        this.spec = options.workload();
+        this.progress = progress;
+        this.log = log;
+        if (!"iptables".equals(options.mode()) && !"ipvs".equals(options.mode()))
+        {
+            throw new IllegalArgumentException("--mode: expected iptables or ipvs, got '" + options.mode() + "'");
+        }
+        if (options.workers() < 1 || options.workers() > 64)
+        {
+            throw new IllegalArgumentException("--workers must be between 1 and 64, got " + options.workers());
+        }
+        if (options.ratePps() < 0)
+        {
+            throw new IllegalArgumentException("--rate must be 0 (closed loop) or more packets per second, got " + options.ratePps());
+        }
+        if (options.durationNanos() <= 0 && options.maxPackets() <= 0)
+        {
+            throw new IllegalArgumentException("a run needs a bound: --duration or --packets above 0");
+        }
+        final ClusterModel model = SyntheticCluster.generate(spec.services(), spec.endpoints(), spec.seed(),
+            SyntheticCluster.Mix.REALISTIC, spec.nodes());
+        final NodeConfig node = NodeConfig.defaults();
+        topology = OverlayTopology.generate(spec.nodes());
+
+        // frontends and the clients (node 0's pod addresses that are not endpoints)
+        final List<int[]> tcpTargets = new ArrayList<>();
+        final List<int[]> udpTargets = new ArrayList<>();
+        final IntHashSet endpointAddresses = new IntHashSet();
+        final ServicePortEndpoints endpoints = ServicePortEndpoints.of(model, node);
+        for (final Service service : model.services())
+        {
+            for (final ServicePort port : service.ports())
+            {
+                for (final ServicePortEndpoints.Info e : endpoints.all(service, port))
+                {
+                    endpointAddresses.add(Ipv4Address.parse(e.ip()));
+                }
+                if (service.hasClusterIP() && !endpoints.all(service, port).isEmpty())
+                {
+                    (port.protocol() == Protocol.UDP ? udpTargets : tcpTargets).add(
+                        new int[]{Ipv4Address.parse(service.clusterIP()), port.port()});
+                }
+            }
+        }
+        if (spec.tcpShare() > 0 && tcpTargets.isEmpty() || spec.tcpShare() < 1 && udpTargets.isEmpty())
+        {
+            throw new IllegalArgumentException("the cluster has no " + (tcpTargets.isEmpty() ? "TCP" : "UDP")
+                + " Service port with endpoints for --tcp-share " + spec.tcpShare() + "; raise --services");
+        }
+        tcpVip = tcpTargets.stream().mapToInt(t -> t[0]).toArray();
+        tcpPort = tcpTargets.stream().mapToInt(t -> t[1]).toArray();
+        udpVip = udpTargets.stream().mapToInt(t -> t[0]).toArray();
+        udpPort = udpTargets.stream().mapToInt(t -> t[1]).toArray();
+        tcpPopularity = tcpVip.length > 0 ? Popularity.zipf(tcpVip.length, spec.zipf()) : null;
+        udpPopularity = udpVip.length > 0 ? Popularity.zipf(udpVip.length, spec.zipf()) : null;
+        final List<Integer> free = new ArrayList<>();
+        for (int host = 2; host < 255; host++)
+        {
+            final int address = OverlayTopology.POD_NETWORK + host;
+            if (!endpointAddresses.contains(address))
+            {
+                free.add(address);
+            }
+        }
+        if (free.isEmpty())
+        {
+            throw new IllegalArgumentException("node 0's pod network is full of endpoints: no client address left; "
+                + "raise --nodes or lower --services/--endpoints");
+        }
+        clients = free.stream().mapToInt(Integer::intValue).toArray();
+        clientNextPort = new int[clients.length];
+
+        flows = spec.flows();
+        tcp = new boolean[flows];
+        target = new int[flows];
+        client = new int[flows];
+        clientPort = new int[flows];
+        generation = new int[flows];
+        exchanges = new int[flows];
+        awaitingSince = new long[flows];
+        backend = new long[flows];
+        ready = new IntArrayQueue(flows, -1);
+        random = new SplittableRandom(spec.seed() * 31 + 7);
+        for (int i = 0; i < flows; i++)
+        {
+            startFlow(i);
+        }
+
+        fromNode = new VxlanEncapsulator[spec.nodes()];
+        for (int k = 1; k < spec.nodes(); k++)
+        {
+            final RemoteVtep r = topology.remote(k);
+            fromNode[k] = new VxlanEncapsulator(VxlanConfig.flannel(),
+                new LocalVtep(r.address(), r.underlayMac(), r.vtepMac(), OverlayTopology.POD_NETWORK + (k << 8) + 1));
+        }
+        toUs = new RemoteVtep(topology.local().address(), topology.local().underlayMac(), topology.local().vtepMac());
+
+        // the dataplane: one selector per worker over the same cluster
+        final IntFunction<NewFlowSelector> selectors;
+        if ("iptables".equals(options.mode()))
+        {
+            final CompiledRules compiled;
+            try
+            {
+                compiled = ChainEngine.compile(NodeRules.assemble(
+                    KubeProxyRenderer.render(model, node, KubeProxyRenderer.Options.production()), "rendered"), "rendered",
+                    node.nodeIPs(), IpSets.EMPTY);
+            }
+            catch (final io.dpbench.model.RuleParseException ex)
+            {
+                throw new IllegalStateException("the rendered rules do not parse: " + ex.getMessage(), ex);
+            }
+            final int masquerade = Ipv4Address.parse(node.primaryNodeIP());
+            selectors = w -> new IptablesSelector(new Classifier(compiled, spec.seed() + w, masquerade));
+        }
+        else
+        {
+            selectors = w -> new IpvsSelector(new IpvsProxier(node, options.scheduler(), SchedulerFlags.NONE).syncAll(model));
+        }
+        final int workers = options.workers();
+        table = ConntrackTable.inMemory(Math.max(ConntrackTimeouts.kubeProxyConntrackMax(2), 4 * flows));
+        final FlowSteering steering = FlowSteering.of(model, node, workers, topology.local().address());
+        dataplanes = new SingleThreadDataplane[workers];
+        returns = new OneToOneRingBuffer[workers];
+        returnDrops = new AtomicLong[workers];
+        final int ringBytes = Integer.highestOneBit(Math.min(1 << 27, Math.max(1 << 20, flows * 2 * 1600))) * 2;
+        for (int w = 0; w < workers; w++)
+        {
+            returns[w] = new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+                ringBytes + RingBufferDescriptor.TRAILER_LENGTH, 64)));
+            returnDrops[w] = new AtomicLong();
+        }
+        pipeline = new Pipeline(steering, w ->
+        {
+            dataplanes[w] = new SingleThreadDataplane(selectors.apply(w), workers == 1 ? table : table.view(steering.owner(w)),
+                ConntrackTimeouts.kubernetesNode()).natPorts(w, workers);
+            final OneToOneRingBuffer ring = returns[w];
+            final AtomicLong drops = returnDrops[w];
+            return StageChain.build(StageChain.OVERLAY, dataplanes[w], topology, (seq, t, buffer, offset, length) ->
+            {
+                if (!ring.write(1, buffer, offset, length))
+                {
+                    drops.lazySet(drops.get() + 1);
+                }
+            });
+        }, RING_BATCHES, options.ratePps() > 0 ? Pipeline.Overflow.DROP : Pipeline.Overflow.WAIT, MAX_FRAME);
+    }
+
+    private void startFlow(final int i)
+    {
+        tcp[i] = spec.tcpShare() >= 1 || spec.tcpShare() > 0 && random.nextDouble() < spec.tcpShare();
+        target[i] = tcp[i] ? tcpPopularity.next(random) : udpPopularity.next(random);
+        final int c = random.nextInt(clients.length);
+        client[i] = clients[c];
+        clientPort[i] = 32768 + clientNextPort[c];
+        clientNextPort[c] = (clientNextPort[c] + 1) % 28232;
+        generation[i]++;
+        exchanges[i] = 0;
+        awaitingSince[i] = 0;
+        backend[i] = -1;
+        ready.addInt(i);
+        newFlows++;
+    }
+
+    /** Run to the bound; returns the result (the pipeline is closed and every worker joined). */
+    public LoadResult run()
+    {
+        final long start = System.nanoTime();
+        final long rate = options.ratePps();
+        final double period = rate > 0 ? 1e9 / rate : 0;
+        long scheduled = 0;
+        long nextSecond = start + 1_000_000_000L;
+        long nextScan = start + 100_000_000L;
+        long lastSent = 0;
+        long lastReceived = 0;
+        long lastMissed = 0;
+        interval = recorder.getIntervalHistogram();
+        try
+        {
+            while (true)
+            {
+                final long now = System.nanoTime();
+                if (options.durationNanos() > 0 && now - start >= options.durationNanos()
+                    || options.maxPackets() > 0 && requests >= options.maxPackets())
+                {
+                    break;
+                }
+                final long before = sent + received;
+                drainReturns();
+                if (rate > 0)
+                {
+                    long intended = start + (long)(scheduled * period);
+                    while (intended <= now && !ready.isEmpty())
+                    {
+                        sendRequest(ready.pollInt(), intended);
+                        scheduled++;
+                        intended = start + (long)(scheduled * period);
+                    }
+                }
+                else
+                {
+                    for (int n = 0; n < 64 && !ready.isEmpty(); n++)
+                    {
+                        sendRequest(ready.pollInt(), System.nanoTime());
+                    }
+                }
+                if (sent + received == before)
+                {
+                    // an idle turn: hand over the partial batches, as a NIC driver's poll ends, so that light
+                    // traffic is not held back until 64 frames have gathered
+                    pipeline.flush();
+                }
+                if (now >= nextScan)
+                {
+                    nextScan = now + 100_000_000L;
+                    expire(now);
+                }
+                if (now >= nextSecond)
+                {
+                    nextSecond += 1_000_000_000L;
+                    interval = recorder.getIntervalHistogram(interval);
+                    if (now - start > options.warmupNanos())
+                    {
+                        total.add(interval); // the summary leaves out the warm-up seconds (JIT, first conntrack inserts)
+                    }
+                    if (log != null)
+                    {
+                        log.outputIntervalHistogram(interval);
+                    }
+                    final long missed = pipeline.rxMissedTotal();
+                    progress.accept(String.format(java.util.Locale.ROOT,
+                        "t=%3ds sent %,d/s received %,d/s dropped %,d latency p50 %s p99 %s flows done %,d",
+                        (now - start) / 1_000_000_000L, sent - lastSent, received - lastReceived, missed - lastMissed,
+                        micros(interval.getValueAtPercentile(50)), micros(interval.getValueAtPercentile(99)),
+                        flowsCompleted));
+                    lastSent = sent;
+                    lastReceived = received;
+                    lastMissed = missed;
+                }
+            }
+            final long elapsed = System.nanoTime() - start;
+            // stop sending; let everything in flight come back (replies to it are still answered, then drained)
+            final long quiet = System.nanoTime() + 2_000_000_000L;
+            long lastProgress = -1;
+            while (System.nanoTime() < quiet)
+            {
+                pipeline.flush();
+                final long before = received;
+                drainReturns();
+                final long outstanding = pipeline.processed() + pipeline.rxMissedTotal() + pipeline.oversize();
+                if (received == before && outstanding == lastProgress && pipeline.processed() + pipeline.rxMissedTotal()
+                    + pipeline.oversize() >= sent)
+                {
+                    break;
+                }
+                lastProgress = outstanding;
+                Thread.onSpinWait();
+            }
+            pipeline.close();
+            closed = true;
+            drainReturns(); // anything the last batches sent
+            interval = recorder.getIntervalHistogram(interval);
+            total.add(interval);
+            if (log != null && interval.getTotalCount() > 0)
+            {
+                log.outputIntervalHistogram(interval);
+            }
+            return result(elapsed);
+        }
+        finally
+        {
+            pipeline.close();
+            table.close();
+        }
+    }
+
+    private void drainReturns()
+    {
+        for (final OneToOneRingBuffer ring : returns)
+        {
+            ring.read(handler, 256);
+        }
+    }
+
+    /** A frame the node sent out: to a backend (answer it) or to a client (an exchange ends). */
+    private void onFrame(final int type, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        received++;
+        int frame = index;
+        int size = length;
+        if (length > 50 && (buffer.getByte(index + 23) & 0xFF) == 17
+            && (buffer.getShort(index + 36, ByteOrder.BIG_ENDIAN) & 0xFFFF) == VXLAN_PORT)
+        {
+            frame = decapsulator.decapsulate(buffer, index, length);
+            if (frame < 0)
+            {
+                unexpected++;
+                return;
+            }
+            size = decapsulator.innerLength();
+        }
+        final int ip = frame + 14;
+        final int protocol = buffer.getByte(ip + 9) & 0xFF;
+        final int l4 = ip + ((buffer.getByte(ip) & 0x0F) << 2);
+        final int tag = l4 + (protocol == 6 ? ((buffer.getByte(l4 + 12) & 0xF0) >>> 2) : 8);
+        if ((protocol != 6 && protocol != 17) || tag + TAG_LENGTH > frame + size)
+        {
+            unexpected++;
+            return;
+        }
+        final long sentAt = buffer.getLong(tag);
+        final int flow = buffer.getInt(tag + 8);
+        final int gen = buffer.getInt(tag + 12);
+        final byte direction = buffer.getByte(tag + 16);
+        final int source = buffer.getInt(ip + 12, ByteOrder.BIG_ENDIAN);
+        final int destination = buffer.getInt(ip + 16, ByteOrder.BIG_ENDIAN);
+        final int sourcePort = buffer.getShort(l4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final int destinationPort = buffer.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (flow < 0 || flow >= flows)
+        {
+            unexpected++;
+            return;
+        }
+        if (direction == REQUEST || direction == FINAL)
+        {
+            // delivered to a backend: one backend per flow
+            if (gen == generation[flow])
+            {
+                final long key = ((destination & 0xFFFF_FFFFL) << 16) | destinationPort;
+                if (backend[flow] == -1)
+                {
+                    backend[flow] = key;
+                }
+                else if (backend[flow] != key)
+                {
+                    backendChanged++;
+                }
+            }
+            if (direction == REQUEST)
+            {
+                final int flags = protocol == 6 ? buffer.getByte(l4 + 13) & 0x3F : 0;
+                final int replyFlags = flags == SYN ? SYN_ACK : flags == FIN_ACK ? FIN_ACK : PSH_ACK;
+                answer(protocol, destination, destinationPort, source, sourcePort, replyFlags, buffer, tag,
+                    size - (tag - frame));
+            }
+            return;
+        }
+        if (direction != REPLY)
+        {
+            unexpected++;
+            return;
+        }
+        // delivered to a client: from the Service's VIP:port, to the flow's own address and port
+        final long now = System.nanoTime();
+        if (gen != generation[flow] || awaitingSince[flow] == 0)
+        {
+            late++;
+            return;
+        }
+        final int vip = tcp[flow] ? tcpVip[target[flow]] : udpVip[target[flow]];
+        final int port = tcp[flow] ? tcpPort[target[flow]] : udpPort[target[flow]];
+        if (source != vip || sourcePort != port || destination != client[flow] || destinationPort != clientPort[flow])
+        {
+            untranslated++;
+        }
+        recorder.recordValue(Math.max(0, Math.min(now - sentAt, 3_600_000_000_000L)));
+        awaitingSince[flow] = 0;
+        exchanges[flow]++;
+        final int flags = protocol == 6 ? buffer.getByte(l4 + 13) & 0x3F : 0;
+        if (tcp[flow] && flags == FIN_ACK)
+        {
+            sendFrame(flow, ACK, FINAL, now); // the last ACK of the close, then the flow is done
+            flowsCompleted++;
+            startFlow(flow);
+        }
+        else if (!tcp[flow] && exchanges[flow] >= spec.exchangesPerFlow())
+        {
+            flowsCompleted++;
+            startFlow(flow);
+        }
+        else
+        {
+            ready.addInt(flow);
+        }
+    }
+
+    /** The backend's answer, from its node (VXLAN from a remote node's VTEP, plain from this node). */
+    private void answer(final int protocol, final int from, final int fromPort, final int to, final int toPort,
+        final int flags, final MutableDirectBuffer request, final int tag, final int payloadLength)
+    {
+        request.getBytes(tag, payload, 0, payloadLength);
+        payload[16] = REPLY;
+        builder.addresses(from, to).payload(payload, payloadLength);
+        if (protocol == 6)
+        {
+            builder.tcp(fromPort, toPort, flags);
+        }
+        else
+        {
+            builder.udp(fromPort, toPort);
+        }
+        final int node = (from - OverlayTopology.POD_NETWORK) >>> 8;
+        final int at = 64;
+        final int length = builder.build(send, at);
+        if (node > 0 && node < fromNode.length)
+        {
+            final VxlanEncapsulator encap = fromNode[node];
+            final int start = encap.encapsulate(send, at + 14, length - 14, toUs, encap.sourcePortFor(send, at + 14));
+            submit(send, start, length + VxlanConfig.OVERHEAD);
+        }
+        else
+        {
+            submit(send, at, length);
+        }
+    }
+
+    private void sendRequest(final int flow, final long sentAt)
+    {
+        final int flags;
+        if (!tcp[flow])
+        {
+            flags = 0;
+        }
+        else if (exchanges[flow] == 0)
+        {
+            flags = SYN;
+        }
+        else if (exchanges[flow] >= spec.exchangesPerFlow())
+        {
+            flags = FIN_ACK;
+        }
+        else
+        {
+            flags = PSH_ACK;
+        }
+        awaitingSince[flow] = System.nanoTime();
+        requests++;
+        sendFrame(flow, flags, REQUEST, sentAt);
+    }
+
+    private void sendFrame(final int flow, final int flags, final byte direction, final long sentAt)
+    {
+        final int size = spec.frameSize() == WorkloadSpec.IMIX ? IMIX_SIZES[random.nextInt(IMIX_SIZES.length)] : spec.frameSize();
+        final int headers = 14 + 20 + (tcp[flow] ? 20 : 8);
+        final int payloadLength = Math.max(TAG_LENGTH, size - headers);
+        payloadBuffer.putLong(0, sentAt);
+        payloadBuffer.putInt(8, flow);
+        payloadBuffer.putInt(12, generation[flow]);
+        payload[16] = direction;
+        final int vip = tcp[flow] ? tcpVip[target[flow]] : udpVip[target[flow]];
+        final int port = tcp[flow] ? tcpPort[target[flow]] : udpPort[target[flow]];
+        builder.addresses(client[flow], vip).payload(payload, payloadLength);
+        if (tcp[flow])
+        {
+            builder.tcp(clientPort[flow], port, flags);
+        }
+        else
+        {
+            builder.udp(clientPort[flow], port);
+        }
+        submit(send, 0, builder.build(send, 0));
+    }
+
+    private void submit(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        if (closed)
+        {
+            return; // the run is over: not sent, not counted
+        }
+        sent++;
+        pipeline.submit(buffer, offset, length, System.nanoTime(), sequence++);
+    }
+
+    /** Flows whose reply is overdue (dropped somewhere, counted there) are replaced. */
+    private void expire(final long now)
+    {
+        for (int i = 0; i < flows; i++)
+        {
+            if (awaitingSince[i] != 0 && now - awaitingSince[i] > TIMEOUT_NANOS)
+            {
+                timedOut++;
+                startFlow(i);
+            }
+        }
+    }
+
+    private LoadResult result(final long elapsedNanos)
+    {
+        long dataplaneDrops = 0;
+        final java.util.Map<String, Long> drops = new java.util.TreeMap<>();
+        for (final SingleThreadDataplane d : dataplanes)
+        {
+            for (final Verdict v : Verdict.values())
+            {
+                if (v != Verdict.OK && d.parser().count(v) > 0)
+                {
+                    drops.merge(v.label(), d.parser().count(v), Long::sum);
+                    dataplaneDrops += d.parser().count(v);
+                }
+            }
+            for (final SingleThreadDataplane.Drop r : SingleThreadDataplane.Drop.values())
+            {
+                if (d.drops(r) > 0)
+                {
+                    drops.merge(r.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), d.drops(r), Long::sum);
+                    dataplaneDrops += d.drops(r);
+                }
+            }
+        }
+        long overlayDrops = 0;
+        for (final StageChain chain : pipeline.chains())
+        {
+            final io.dpbench.pipeline.EncapStage encap = chain.stage(io.dpbench.pipeline.EncapStage.class);
+            final io.dpbench.pipeline.DecapStage decap = chain.stage(io.dpbench.pipeline.DecapStage.class);
+            for (final VxlanDecapsulator.Drop r : VxlanDecapsulator.Drop.values())
+            {
+                overlayDrops += decap.decapsulator().drops(r);
+            }
+            overlayDrops += encap.forwarder().count(io.dpbench.vxlan.OverlayForwarder.Counter.NOT_IPV4)
+                + encap.forwarder().count(io.dpbench.vxlan.OverlayForwarder.Counter.MALFORMED);
+        }
+        if (overlayDrops > 0)
+        {
+            drops.put("overlay", overlayDrops);
+        }
+        long returnDropped = 0;
+        for (final AtomicLong a : returnDrops)
+        {
+            returnDropped += a.get();
+        }
+        if (pipeline.rxMissedTotal() > 0)
+        {
+            drops.put("rx-missed (ring full)", pipeline.rxMissedTotal());
+        }
+        if (returnDropped > 0)
+        {
+            drops.put("return ring full", returnDropped);
+        }
+        final long counted = dataplaneDrops + overlayDrops + pipeline.rxMissedTotal() + pipeline.oversize() + returnDropped;
+        return new LoadResult(options, elapsedNanos, sent, received, requests, counted, drops, newFlows, flowsCompleted,
+            backendChanged, untranslated, late, timedOut, unexpected, total.copy());
+    }
+
+    static String micros(final long nanos)
+    {
+        return String.format(java.util.Locale.ROOT, "%.1f us", nanos / 1000.0);
+    }
+}

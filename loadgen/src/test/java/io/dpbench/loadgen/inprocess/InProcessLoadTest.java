@@ -1,0 +1,135 @@
+package io.dpbench.loadgen.inprocess;
+
+import io.dpbench.cli.Main;
+import io.dpbench.loadgen.workload.Popularity;
+import io.dpbench.loadgen.workload.WorkloadSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class InProcessLoadTest
+{
+    @TempDir
+    Path dir;
+
+    private static WorkloadSpec workload(final int flows)
+    {
+        return new WorkloadSpec(100, 4, 1, 4, flows, 0.25, 1.0, WorkloadSpec.IMIX, 0.7);
+    }
+
+    private static void assertChecksHold(final LoadResult r)
+    {
+        assertThat(r.accountingHolds()).as("sent %d = received %d + counted drops %d (%s)", r.sent(), r.received(),
+            r.countedDrops(), r.drops()).isTrue();
+        assertThat(r.backendChanged()).as("flows that changed backend").isZero();
+        assertThat(r.untranslated()).as("replies not from the VIP:port").isZero();
+        assertThat(r.unexpected()).isZero();
+    }
+
+    private static void assertNoWorkerThreadLeft()
+    {
+        assertThat(Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("dpbench-worker"))
+            .filter(Thread::isAlive)).isEmpty();
+    }
+
+    /** Closed loop, TCP (handshake, data, FIN) and UDP to 100 Services: every check holds, flows complete. */
+    @Test
+    void closedLoopKeepsOneBackendPerFlowAndTranslatesEveryReply()
+    {
+        final List<String> lines = new ArrayList<>();
+        final LoadResult r = new InProcessLoad(new InProcessLoad.Options("ipvs", "rr", 1, 2_500_000_000L, 0, 0,
+            workload(200)), lines::add, null).run();
+        assertChecksHold(r);
+        assertThat(r.drops()).isEmpty();
+        assertThat(r.flowsCompleted()).isGreaterThan(100);
+        assertThat(r.latency().getTotalCount() + r.timedOut()).as("at most one reply per request")
+            .isLessThanOrEqualTo(r.requests());
+        assertThat(r.timedOut()).as("closed loop: nothing dropped, nothing times out").isZero();
+        assertThat(r.latency().getTotalCount()).isGreaterThan(1000);
+        assertThat(lines).as("a progress line each second").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(lines.get(0)).contains("sent").contains("received").contains("p99");
+        assertNoWorkerThreadLeft();
+    }
+
+    /** Open loop below capacity, iptables mode, 2 workers: latency recorded, nothing dropped. */
+    @Test
+    void openLoopBelowCapacityMeasuresLatency()
+    {
+        final LoadResult r = new InProcessLoad(new InProcessLoad.Options("iptables", "rr", 2, 2_000_000_000L, 0, 5_000,
+            workload(500)), line -> { }, null).run();
+        assertChecksHold(r);
+        assertThat(r.requests()).isBetween(8_000L, 10_500L);
+        assertThat(r.latency().getTotalCount()).isGreaterThan(7_000);
+        assertThat(r.latency().getValueAtPercentile(50)).isPositive();
+        assertNoWorkerThreadLeft();
+    }
+
+    /** Far above capacity: drops are counted (rx missed), the run ends on time, every thread stops. */
+    @Test
+    void openLoopAboveCapacityCountsDropsAndStops()
+    {
+        final long start = System.nanoTime();
+        final LoadResult r = new InProcessLoad(new InProcessLoad.Options("ipvs", "rr", 1, 1_500_000_000L, 0, 100_000_000,
+            workload(20_000)), line -> { }, null).run();
+        assertThat(System.nanoTime() - start).as("bounded").isLessThan(15_000_000_000L);
+        assertChecksHold(r);
+        assertThat(r.countedDrops()).isPositive();
+        assertNoWorkerThreadLeft();
+    }
+
+    @Test
+    void zipfPopularityFollowsItsExponent()
+    {
+        final Popularity p = Popularity.zipf(100, 1.0);
+        final int[] counts = new int[100];
+        final SplittableRandom random = new SplittableRandom(3);
+        for (int i = 0; i < 200_000; i++)
+        {
+            counts[p.next(random)]++;
+        }
+        // item 0 is twice as likely as item 1, ten times as likely as item 9
+        assertThat(counts[0] / (double)counts[1]).isBetween(1.85, 2.15);
+        assertThat(counts[0] / (double)counts[9]).isBetween(9.0, 11.0);
+        assertThat(Popularity.uniform(10).probability(3)).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-12));
+    }
+
+    @Test
+    void theVerbWritesARunFolderAndRefusesBadParameters() throws Exception
+    {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        assertThat(Main.run(new String[]{"loadgen", "--in-process", "--mode", "ipvs", "--services", "100", "--flows",
+            "100", "--duration", "1", "--out", dir.toString()}, new PrintWriter(out), new PrintWriter(err)))
+            .as(err.toString()).isZero();
+        final Path run;
+        try (var folders = Files.list(dir))
+        {
+            run = folders.findFirst().orElseThrow();
+        }
+        assertThat(Files.readString(run.resolve("summary.json"))).contains("\"accounting_holds\" : true")
+            .contains("\"p99\"").contains("\"backend_changed\" : 0");
+        assertThat(Files.readString(run.resolve("latency.hlog"))).contains("#[StartTime:");
+        assertThat(Files.size(run.resolve("latency.png"))).isGreaterThan(5_000);
+
+        for (final String[] bad : new String[][]{
+            {"--mode", "ipvs", "--rate", "-5"}, {"--mode", "nat"}, {"--mode", "ipvs", "--flows", "0"},
+            {"--mode", "ipvs", "--size", "big"}, {"--mode", "ipvs", "--new-flow-share", "2"}})
+        {
+            final List<String> args = new ArrayList<>(List.of("loadgen", "--out", dir.toString()));
+            args.addAll(List.of(bad));
+            final StringWriter e = new StringWriter();
+            assertThat(Main.run(args.toArray(new String[0]), new PrintWriter(new StringWriter()), new PrintWriter(e)))
+                .as(String.join(" ", bad)).isEqualTo(2);
+            assertThat(e.toString().lines().filter(l -> !l.isBlank()).findFirst().orElse("")).isNotEmpty();
+        }
+    }
+}

@@ -77,7 +77,7 @@ public final class Main implements Runnable
 
     private static List<Verb> builtInVerbs()
     {
-        return List.of(new ConntrackVerb(), new GateVerb(), new InspectVerb(), new NatVerb(), new RenderVerb(), new ReplayVerb(), new TraceVerb(), new VxlanVerb());
+        return List.of(new ConntrackVerb(), new GateVerb(), new InspectVerb(), new NatVerb(), new RenderVerb(), new ReplayVerb(), new RunVerb(), new TraceVerb(), new VxlanVerb());
     }
 
     @Override

@@ -6,21 +6,11 @@ import io.dpbench.vxlan.VxlanDecapsulator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
-import io.dpbench.iptables.ChainEngine;
-import io.dpbench.iptables.Classifier;
-import io.dpbench.iptables.IpSets;
-import io.dpbench.iptables.IptablesSelector;
-import io.dpbench.iptables.KubeProxyRenderer;
-import io.dpbench.iptables.NodeRules;
-import io.dpbench.ipvs.IpvsProxier;
-import io.dpbench.ipvs.IpvsSelector;
 import io.dpbench.model.ClusterModel;
 import io.dpbench.model.NodeConfig;
-import io.dpbench.packet.Ipv4Address;
 import io.dpbench.packet.PcapReader;
 import io.dpbench.packet.PcapWriter;
 import io.dpbench.packet.Verdict;
-import io.dpbench.iptables.CompiledRules;
 import io.dpbench.pipeline.DecapStage;
 import io.dpbench.pipeline.EncapStage;
 import io.dpbench.pipeline.FlowSteering;
@@ -154,28 +144,13 @@ public final class ReplayVerb implements Verb
             throw new ParameterException(spec.commandLine(), "--workers must be between 1 and 64, got " + workers);
         }
         final IntFunction<NewFlowSelector> selectors;
-        if ("iptables".equals(mode))
+        try
         {
-            final String restore = KubeProxyRenderer.render(model, nodeConfig, KubeProxyRenderer.Options.production());
-            final CompiledRules compiled = ChainEngine.compile(NodeRules.assemble(restore, "rendered"), "rendered",
-                nodeConfig.nodeIPs(), IpSets.EMPTY);
-            final int masquerade = Ipv4Address.parse(nodeConfig.primaryNodeIP());
-            // one classifier per worker over the shared compiled rules: its own random draws (seed + worker)
-            selectors = w -> new IptablesSelector(new Classifier(compiled, seed + w, masquerade));
+            selectors = Selectors.of(mode, scheduler, seed, model, nodeConfig);
         }
-        else
+        catch (final IllegalArgumentException ex)
         {
-            try
-            {
-                io.dpbench.ipvs.sched.Schedulers.create(scheduler, io.dpbench.ipvs.SchedulerFlags.NONE);
-            }
-            catch (final IllegalArgumentException ex)
-            {
-                throw new ParameterException(spec.commandLine(), "--scheduler: " + ex.getMessage());
-            }
-            // one IPVS state per worker: its own scheduler state (rr cursors, persistence templates)
-            selectors = w -> new IpvsSelector(new IpvsProxier(nodeConfig, scheduler, io.dpbench.ipvs.SchedulerFlags.NONE)
-                .syncAll(model));
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         final String chainSpec = stages != null ? stages : topology != null ? StageChain.OVERLAY : StageChain.PLAIN;
         try

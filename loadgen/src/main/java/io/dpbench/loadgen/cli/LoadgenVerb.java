@@ -94,6 +94,10 @@ public final class LoadgenVerb implements Verb
     @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10", description = "run length; 0 = bounded by --packets only (default: ${DEFAULT-VALUE})")
     double durationSeconds;
 
+    @Option(names = "--max-conntrack", paramLabel = "N", description = "nf_conntrack_max (default: kube-proxy's "
+        + "max(131072, 32768 x cores); closed TCP connections stay 120 s in TIME_WAIT, so a high new-flow rate fills it)")
+    Integer maxConntrack;
+
     @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "1",
         description = "whole seconds at the start left out of the summary's latency (still in the progress lines and the "
             + ".hlog) (default: ${DEFAULT-VALUE})")
@@ -151,7 +155,8 @@ public final class LoadgenVerb implements Verb
         {
             options = new InProcessLoad.Options(mode, scheduler, workers, (long)(durationSeconds * 1e9), packets, rate,
                 new WorkloadSpec(services, endpoints, seed, nodes, flows, newFlowShare, zipf, frameSize, tcpShare),
-                warmupSeconds * 1_000_000_000L);
+                warmupSeconds * 1_000_000_000L, maxConntrack != null ? maxConntrack
+                    : io.dpbench.conntrack.proto.ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors()));
         }
         catch (final IllegalArgumentException ex)
         {

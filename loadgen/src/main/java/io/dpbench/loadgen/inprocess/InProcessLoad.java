@@ -76,12 +76,13 @@ public final class InProcessLoad
 {
     /** Where a run's options come from. */
     public record Options(String mode, String scheduler, int workers, long durationNanos, long maxPackets,
-        long ratePps, WorkloadSpec workload, long warmupNanos)
+        long ratePps, WorkloadSpec workload, long warmupNanos, int maxConntrack)
     {
         public Options(final String mode, final String scheduler, final int workers, final long durationNanos,
             final long maxPackets, final long ratePps, final WorkloadSpec workload)
         {
-            this(mode, scheduler, workers, durationNanos, maxPackets, ratePps, workload, 0);
+            this(mode, scheduler, workers, durationNanos, maxPackets, ratePps, workload, 0,
+                ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors()));
         }
     }
 
@@ -291,7 +292,11 @@ public final class InProcessLoad
             selectors = w -> new IpvsSelector(new IpvsProxier(node, options.scheduler(), SchedulerFlags.NONE).syncAll(model));
         }
         final int workers = options.workers();
-        table = ConntrackTable.inMemory(Math.max(ConntrackTimeouts.kubeProxyConntrackMax(2), 4 * flows));
+        if (options.maxConntrack() < 1)
+        {
+            throw new IllegalArgumentException("--max-conntrack must be at least 1, got " + options.maxConntrack());
+        }
+        table = ConntrackTable.inMemory(options.maxConntrack());
         final FlowSteering steering = FlowSteering.of(model, node, workers, topology.local().address());
         dataplanes = new SingleThreadDataplane[workers];
         returns = new OneToOneRingBuffer[workers];

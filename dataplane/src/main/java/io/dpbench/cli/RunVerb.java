@@ -1,0 +1,257 @@
+package io.dpbench.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dpbench.conntrack.ConntrackTable;
+import io.dpbench.conntrack.proto.ConntrackTimeouts;
+import io.dpbench.model.ClusterModel;
+import io.dpbench.model.NodeConfig;
+import io.dpbench.packet.Verdict;
+import io.dpbench.pipeline.FlowSteering;
+import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.pipeline.Stage;
+import io.dpbench.pipeline.StageChain;
+import io.dpbench.select.NewFlowSelector;
+import io.dpbench.vxlan.OverlayTopology;
+import io.dpbench.wire.SocketDrops;
+import io.dpbench.wire.WireAddresses;
+import io.dpbench.wire.WireNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+
+/** {@code dpbench run}: the node's dataplane as a network process, a userspace VTEP on a UDP socket (wire mode). */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    header = "Run the node's dataplane as a userspace VTEP: VXLAN over UDP in, through the pipeline, out to the VTEPs.",
+    description = {
+        "Node 0 of --nodes K listens on 127.0.1.0:PORT (Netty epoll, batched receive) for VXLAN datagrams (the 8-byte",
+        "header and the inner Ethernet frame), checks the header (I flag, reserved bits, --vni), and runs each inner",
+        "frame through the pipeline (conntrack, iptables or IPVS on a new flow, NAT, route, encapsulation). A frame",
+        "for a pod on node k leaves as a VXLAN datagram to 127.0.1.k:PORT; one for a pod of this node to",
+        "127.0.2.0:PORT. --reflect sends every datagram back to its sender untouched: the host's UDP limit, for",
+        "comparison. Counters every --interval seconds and at the end (kernel socket drops from /proc/net/udp);",
+        "SIGTERM (or --duration) stops it cleanly: receiving stops, the workers drain, the conntrack file is closed.",
+        "",
+        "Example: dpbench run --mode ipvs --services 1000 --nodes 8 --workers 1 --port 8472"
+    })
+public final class RunVerb implements Verb
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode")
+    String mode;
+
+    @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = "rr", description = "ipvs mode: scheduler (default: ${DEFAULT-VALUE})")
+    String scheduler;
+
+    @Option(names = "--random-seed", paramLabel = "S", defaultValue = "1", description = "iptables mode: seed of the statistic draws (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--nodes", paramLabel = "K", defaultValue = "4", description = "nodes of the overlay, this one is node 0 (default: ${DEFAULT-VALUE})")
+    int nodes;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "pipeline workers (default: ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8472", description = "the VTEPs' UDP port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--vni", paramLabel = "VNI", defaultValue = "1", description = "VXLAN network identifier (default: ${DEFAULT-VALUE})")
+    int vni;
+
+    @Option(names = {"--conntrack", "--table"}, paramLabel = "FILE", description = "keep the conntrack table in FILE")
+    Path conntrack;
+
+    @Option(names = "--max-conntrack", paramLabel = "N", description = "nf_conntrack_max (default: kube-proxy's max(131072, 32768 x cores))")
+    Integer maxConntrack;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "0", description = "stop after this long; 0 = run until SIGTERM (default: ${DEFAULT-VALUE})")
+    double duration;
+
+    @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "1", description = "print counters this often; 0 = only at the end (default: ${DEFAULT-VALUE})")
+    int interval;
+
+    @Option(names = {"--reflect", "--null"}, description = "no dataplane: send every datagram back to its sender (the host's UDP limit)")
+    boolean reflect;
+
+    @Option(names = "--json", description = "print the final counters as one JSON object")
+    boolean json;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Mixin
+    NodeOptions node;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        if (workers < 1 || workers > 64)
+        {
+            throw new ParameterException(spec.commandLine(), "--workers must be between 1 and 64, got " + workers);
+        }
+        if (port < 1 || port > 65535)
+        {
+            throw new ParameterException(spec.commandLine(), "--port must be in 1..65535, got " + port);
+        }
+        if (vni < 0 || vni > 0xFF_FFFF)
+        {
+            throw new ParameterException(spec.commandLine(), "--vni must be in 0..16777215, got " + vni);
+        }
+        if (duration < 0 || interval < 0 || nodes < 1 || nodes > 254)
+        {
+            throw new ParameterException(spec.commandLine(), "--duration and --interval must be 0 or more, --nodes 1..254");
+        }
+        final NodeConfig nodeConfig = node.toNodeConfig();
+        final OverlayTopology topology = OverlayTopology.generate(nodes);
+        final ClusterModel model = cluster.load(spec.commandLine().getErr(), nodes);
+        final IntFunction<NewFlowSelector> selectors;
+        try
+        {
+            selectors = Selectors.of(mode, scheduler, seed, model, nodeConfig);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
+        }
+        final int max = maxConntrack != null ? maxConntrack
+            : ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors());
+        final PrintWriter out = spec.commandLine().getOut();
+        final WireAddresses addresses = new WireAddresses(topology, port);
+        try (ConntrackTable table = conntrack != null ? ConntrackTable.persisted(conntrack, max) : ConntrackTable.inMemory(max))
+        {
+            final FlowSteering steering = FlowSteering.of(model, nodeConfig, workers, 0); // rx strips the VXLAN header
+            final SingleThreadDataplane[] dataplanes = new SingleThreadDataplane[workers];
+            final WireNode wire;
+            try
+            {
+                wire = new WireNode(addresses, steering, (w, output) ->
+                {
+                    dataplanes[w] = new SingleThreadDataplane(selectors.apply(w),
+                        workers == 1 ? table : table.view(steering.owner(w)), ConntrackTimeouts.kubernetesNode())
+                        .natPorts(w, workers);
+                    final Stage[] stages = StageChain.build("conntrack,route,encap,tx", dataplanes[w], topology, output)
+                        .stages();
+                    final Stage[] all = Arrays.copyOf(stages, stages.length + 1);
+                    all[stages.length] = WireNode.flushStage(output);
+                    return StageChain.of(all);
+                }, vni, reflect);
+            }
+            catch (final IllegalStateException ex)
+            {
+                spec.commandLine().getErr().println("run: error: " + ex.getMessage());
+                return 1;
+            }
+            final CountDownLatch stop = new CountDownLatch(1);
+            final Thread hook = new Thread(stop::countDown, "dpbench-run-sigterm");
+            Runtime.getRuntime().addShutdownHook(hook);
+            out.println("run: node 0 listening on " + addresses.listen() + (reflect ? " (reflect)" : "") + ", "
+                + workers + " worker(s), node k at 127.0.1.k:" + port + ", local pods at " + addresses.pods());
+            out.flush();
+            final long end = duration > 0 ? System.nanoTime() + (long)(duration * 1e9) : Long.MAX_VALUE;
+            long nextPrint = System.nanoTime() + interval * 1_000_000_000L;
+            try
+            {
+                while (System.nanoTime() < end)
+                {
+                    final long waitNanos = Math.min(end, interval > 0 ? nextPrint : end) - System.nanoTime();
+                    if (stop.await(Math.max(1, Math.min(waitNanos, 1_000_000_000L)), TimeUnit.NANOSECONDS))
+                    {
+                        break;
+                    }
+                    if (interval > 0 && System.nanoTime() >= nextPrint)
+                    {
+                        nextPrint += interval * 1_000_000_000L;
+                        out.println("run: " + counters(wire, dataplanes));
+                        out.flush();
+                    }
+                }
+            }
+            finally
+            {
+                wire.close();
+                try
+                {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                }
+                catch (final IllegalStateException ex)
+                {
+                    // shutting down (SIGTERM): the hook has run
+                }
+            }
+            final Map<String, Object> counters = counters(wire, dataplanes);
+            out.println(json ? new ObjectMapper().writeValueAsString(counters) : "run: stopped: " + counters);
+            out.flush();
+        }
+        return 0;
+    }
+
+    private Map<String, Object> counters(final WireNode wire, final SingleThreadDataplane[] dataplanes)
+    {
+        final Map<String, Object> c = new LinkedHashMap<>();
+        c.put("received", wire.received());
+        c.put("sent", wire.sent());
+        final Map<String, Long> drops = new LinkedHashMap<>();
+        for (final WireNode.RxDrop r : WireNode.RxDrop.values())
+        {
+            if (wire.rxDrops(r) > 0)
+            {
+                drops.put("vxlan-" + r.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), wire.rxDrops(r));
+            }
+        }
+        if (wire.pipeline() != null)
+        {
+            c.put("processed", wire.pipeline().processed());
+            if (wire.pipeline().rxMissedTotal() > 0)
+            {
+                drops.put("rx-missed", wire.pipeline().rxMissedTotal());
+            }
+            for (final SingleThreadDataplane d : dataplanes)
+            {
+                if (d == null)
+                {
+                    continue;
+                }
+                for (final Verdict v : Verdict.values())
+                {
+                    if (v != Verdict.OK && d.parser().count(v) > 0)
+                    {
+                        drops.merge(v.label(), d.parser().count(v), Long::sum);
+                    }
+                }
+                for (final SingleThreadDataplane.Drop r : SingleThreadDataplane.Drop.values())
+                {
+                    if (d.drops(r) > 0)
+                    {
+                        drops.merge(r.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), d.drops(r), Long::sum);
+                    }
+                }
+            }
+        }
+        if (wire.unroutable() > 0)
+        {
+            drops.put("unroutable", wire.unroutable());
+        }
+        final long kernel = SocketDrops.read(wire.localPort());
+        if (kernel > 0)
+        {
+            drops.put("kernel-socket", kernel);
+        }
+        c.put("dropped", drops);
+        return c;
+    }
+}

@@ -1,0 +1,342 @@
+package io.dpbench.wire;
+
+import io.dpbench.pipeline.FlowSteering;
+import io.dpbench.pipeline.FrameOutput;
+import io.dpbench.pipeline.Pipeline;
+import io.dpbench.pipeline.Stage;
+import io.dpbench.pipeline.StageChain;
+import io.dpbench.vxlan.OverlayTopology;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The node as a network process, a userspace VTEP (wire mode): it receives VXLAN datagrams (the 8-byte VXLAN header
+ * and the inner Ethernet frame: the UDP payload a VTEP gets from its socket) on one UDP socket, Netty's native epoll
+ * transport with batched receive (recvmmsg), validates the header (I flag, no reserved bits, its VNI), hands the
+ * inner frame to the multi-worker {@link Pipeline} (its one copy: into a batch slot), and the workers send what
+ * leaves: a frame the overlay encapsulated for another node goes, as its VXLAN payload, to that node's VTEP address
+ * ({@link WireAddresses}); a frame for a pod of this node goes, with a VXLAN header, to the local pods' address.
+ * Sends are written per frame and flushed once per batch (sendmmsg). In {@code reflect} mode (the physical limit for
+ * comparison) there is no pipeline: every datagram goes back to its sender as it came.
+ * <p>
+ * Counters are read with {@link #counters}; {@link #close} stops receiving, drains the pipeline, flushes and closes
+ * the socket.
+ */
+public final class WireNode implements AutoCloseable
+{
+    /** Why a received datagram was not handed to the pipeline. */
+    public enum RxDrop
+    {
+        TRUNCATED, BAD_FLAGS, UNKNOWN_VNI
+    }
+
+    private final WireAddresses addresses;
+    private final MultiThreadIoEventLoopGroup group;
+    private final Channel channel;
+    private final Pipeline pipeline;
+    private final boolean reflect;
+    private final int vni;
+    private final UnsafeBuffer rxView = new UnsafeBuffer(0, 0);
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong[] rxDrops = new AtomicLong[RxDrop.values().length];
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong unroutable = new AtomicLong();
+    private long sequence;
+    private final InetSocketAddress[] vteps;
+    private final InetSocketAddress pods;
+    private final byte[] rxCopy = new byte[MAX_FRAME + 64];
+
+    /**
+     * Bind {@code addresses.listen()} and start. {@code chains} builds worker i's stage chain around the output it is
+     * given (null in reflect mode, which needs no pipeline); the chain must not end in a stage that sends: this node
+     * adds the stage that flushes the worker's sends after each batch.
+     */
+    public WireNode(final WireAddresses addresses, final FlowSteering steering, final ChainFactory chains, final int vni,
+        final boolean reflect) throws InterruptedException
+    {
+        if (!Epoll.isAvailable())
+        {
+            throw new IllegalStateException("Netty's native epoll transport is not available here: "
+                + Epoll.unavailabilityCause());
+        }
+        for (int i = 0; i < rxDrops.length; i++)
+        {
+            rxDrops[i] = new AtomicLong();
+        }
+        this.addresses = addresses;
+        this.vteps = new InetSocketAddress[addresses.topology().nodes()];
+        for (int k = 0; k < vteps.length; k++)
+        {
+            vteps[k] = addresses.vtep(k);
+        }
+        this.pods = addresses.pods();
+        this.reflect = reflect;
+        this.vni = vni;
+        this.group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        this.pipeline = reflect ? null : new Pipeline(steering, w -> chains.build(w, new WireOutput()),
+            Pipeline.DEFAULT_RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME);
+        final int payload = MAX_FRAME + 8;
+        final Bootstrap b = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+            .option(EpollChannelOption.SO_REUSEPORT, true)
+            .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, payload)
+            .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(payload * 64))
+            .option(ChannelOption.SO_RCVBUF, 8 << 20)
+            .option(ChannelOption.SO_SNDBUF, 8 << 20)
+            .option(ChannelOption.AUTO_READ, false) // reading starts once this object is complete (below)
+            .handler(new Rx());
+        Channel c;
+        try
+        {
+            c = b.bind(addresses.listen()).sync().channel();
+        }
+        catch (final Exception ex)
+        {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            if (pipeline != null)
+            {
+                pipeline.close();
+            }
+            throw new IllegalStateException("cannot listen on " + addresses.listen() + ": " + ex.getMessage(), ex);
+        }
+        this.channel = c;
+        c.config().setAutoRead(true);
+    }
+
+    /** Builds worker i's stages around its output. */
+    @FunctionalInterface
+    public interface ChainFactory
+    {
+        StageChain build(int worker, FrameOutput output);
+    }
+
+    /** Frames of up to a jumbo frame's size. */
+    public static final int MAX_FRAME = 9216;
+
+    /** rx, on the event loop: validate the VXLAN header, hand the inner frame over (or reflect the datagram). */
+    private final class Rx extends SimpleChannelInboundHandler<DatagramPacket>
+    {
+        @Override
+        protected void channelRead0(final ChannelHandlerContext ctx, final DatagramPacket packet)
+        {
+            received.lazySet(received.get() + 1);
+            final ByteBuf content = packet.content();
+            if (reflect)
+            {
+                ctx.write(new DatagramPacket(content.retain(), packet.sender()));
+                sent.lazySet(sent.get() + 1);
+                return;
+            }
+            final int length = content.readableBytes();
+            if (length < 8 + 14)
+            {
+                count(RxDrop.TRUNCATED);
+                return;
+            }
+            if (content.hasMemoryAddress())
+            {
+                rxView.wrap(content.memoryAddress() + content.readerIndex(), length);
+            }
+            else
+            {
+                if (length > rxCopy.length)
+                {
+                    count(RxDrop.TRUNCATED);
+                    return;
+                }
+                content.getBytes(content.readerIndex(), rxCopy, 0, length);
+                rxView.wrap(rxCopy, 0, length);
+            }
+            // RFC 7348: flags 0x08 (I), the other 7 flag bits, 24 reserved bits and the last 8 bits must be zero
+            if ((rxView.getByte(0) & 0xFF) != 0x08 || (rxView.getInt(0, ByteOrder.BIG_ENDIAN) & 0x00FF_FFFF) != 0
+                || (rxView.getByte(7) & 0xFF) != 0)
+            {
+                count(RxDrop.BAD_FLAGS);
+                return;
+            }
+            if ((rxView.getInt(4, ByteOrder.BIG_ENDIAN) >>> 8) != vni)
+            {
+                count(RxDrop.UNKNOWN_VNI);
+                return;
+            }
+            pipeline.submit(rxView, 8, length - 8, System.nanoTime(), sequence++);
+        }
+
+        @Override
+        public void channelReadComplete(final ChannelHandlerContext ctx)
+        {
+            if (reflect)
+            {
+                ctx.flush();
+            }
+            else
+            {
+                pipeline.flush(); // the end of a receive burst: hand over the partial batches
+            }
+        }
+    }
+
+    private void count(final RxDrop reason)
+    {
+        rxDrops[reason.ordinal()].lazySet(rxDrops[reason.ordinal()].get() + 1);
+    }
+
+    /**
+     * A worker's tx: the frames its stages let out, as datagrams; the flush stage sends them after each batch. Owned
+     * by the worker thread (writes from it are queued to the channel's event loop).
+     */
+    final class WireOutput implements FrameOutput
+    {
+        private final byte[] scratch = new byte[MAX_FRAME + 64];
+        private final UnsafeBuffer header = new UnsafeBuffer(new byte[8]);
+        private boolean pending;
+
+        WireOutput()
+        {
+            header.putInt(0, 0x0800_0000, ByteOrder.BIG_ENDIAN);
+            header.putInt(4, vni << 8, ByteOrder.BIG_ENDIAN);
+        }
+
+        @Override
+        public void frame(final long seq, final long timestampNanos, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            final InetSocketAddress to;
+            final int start;
+            final int size;
+            if (isVxlan(buffer, offset, length))
+            {
+                // encapsulated for another node: its VXLAN payload to that node's VTEP (the kernel adds IP and UDP)
+                final int node = addresses.topology().nodeOfAddress(buffer.getInt(offset + 14 + 16, ByteOrder.BIG_ENDIAN));
+                to = node > 0 ? vteps[node] : null;
+                start = offset + 14 + 20 + 8;
+                size = length - 42;
+                buffer.getBytes(start, scratch, 0, size);
+            }
+            else
+            {
+                // for a pod of this node (a reply translated back, an ICMP error): to the pods, as VXLAN
+                to = pods;
+                header.getBytes(0, scratch, 0, 8);
+                buffer.getBytes(offset, scratch, 8, length);
+                size = length + 8;
+                start = 0;
+            }
+            if (to == null)
+            {
+                unroutable.lazySet(unroutable.get() + 1);
+                return;
+            }
+            final ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer(size);
+            out.writeBytes(scratch, 0, size);
+            channel.write(new DatagramPacket(out, to), channel.voidPromise());
+            sent.lazySet(sent.get() + 1);
+            pending = true;
+        }
+
+        void flush()
+        {
+            if (pending)
+            {
+                pending = false;
+                channel.flush();
+            }
+        }
+    }
+
+    /** The last stage of each worker: flush the batch's sends (one sendmmsg burst). */
+    public static Stage flushStage(final FrameOutput output)
+    {
+        final WireOutput wire = (WireOutput)output;
+        return new Stage()
+        {
+            @Override
+            public String name()
+            {
+                return "wire-flush";
+            }
+
+            @Override
+            public void process(final io.dpbench.pipeline.PacketBatch batch)
+            {
+                wire.flush();
+            }
+        };
+    }
+
+    private static boolean isVxlan(final DirectBuffer b, final int offset, final int length)
+    {
+        return length > 50 && (b.getShort(offset + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == 0x0800
+            && (b.getByte(offset + 14 + 9) & 0xFF) == 17;
+    }
+
+    public Pipeline pipeline()
+    {
+        return pipeline;
+    }
+
+    public long received()
+    {
+        return received.get();
+    }
+
+    public long sent()
+    {
+        return sent.get();
+    }
+
+    public long unroutable()
+    {
+        return unroutable.get();
+    }
+
+    public long rxDrops(final RxDrop reason)
+    {
+        return rxDrops[reason.ordinal()].get();
+    }
+
+    public int localPort()
+    {
+        return ((InetSocketAddress)channel.localAddress()).getPort();
+    }
+
+    /** Stop receiving, drain the workers (their last sends flushed), close the socket. Idempotent. */
+    @Override
+    public void close()
+    {
+        try
+        {
+            channel.config().setAutoRead(false);
+            channel.eventLoop().submit(() -> { }).syncUninterruptibly(); // rx has returned from its last read
+            if (pipeline != null)
+            {
+                channel.eventLoop().submit(pipeline::flush).syncUninterruptibly();
+                pipeline.close();
+            }
+            channel.flush();
+            channel.close().syncUninterruptibly();
+        }
+        finally
+        {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}

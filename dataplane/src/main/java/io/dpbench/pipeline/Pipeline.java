@@ -28,6 +28,15 @@ public final class Pipeline implements AutoCloseable
         DROP, WAIT
     }
 
+    /**
+     * How idle threads wait: SPIN (busy-poll: dedicated cores), BACKOFF (spin, yield, then park: shared cores), AUTO
+     * (SPIN when rx and every worker can have a core of their own, else BACKOFF).
+     */
+    public enum Idle
+    {
+        SPIN, BACKOFF, AUTO
+    }
+
     /** Batches in flight per worker ring. */
     public static final int DEFAULT_RING_BATCHES = 8;
 
@@ -64,13 +73,21 @@ public final class Pipeline implements AutoCloseable
     public Pipeline(final FlowSteering steering, final IntFunction<StageChain> chains, final int ringBatches,
         final Overflow overflow, final int maxFrame)
     {
+        this(steering, chains, ringBatches, overflow, maxFrame, Idle.AUTO);
+    }
+
+    /** As above, with the idle policy of rx and the workers. */
+    public Pipeline(final FlowSteering steering, final IntFunction<StageChain> chains, final int ringBatches,
+        final Overflow overflow, final int maxFrame, final Idle idle)
+    {
         this.steering = steering;
         this.maxFrame = maxFrame;
         this.overflow = overflow;
         final int n = steering.workers();
         // rx and every worker on a core of its own: spin (a dataplane's dedicated cores; a parked worker would let
         // its ring fill within its park time); else back off, yielding first, so that threads sharing a core run
-        final boolean coreEach = n + 1 <= Runtime.getRuntime().availableProcessors();
+        final boolean coreEach = idle == Idle.SPIN
+            || idle == Idle.AUTO && n + 1 <= Runtime.getRuntime().availableProcessors();
         waiting = coreEach ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(20, 1_000, 1_000, 20_000);
         workers = new Worker[n];
         threads = new Thread[n];

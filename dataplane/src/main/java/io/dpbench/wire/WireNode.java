@@ -92,8 +92,10 @@ public final class WireNode implements AutoCloseable
         this.reflect = reflect;
         this.vni = vni;
         this.group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        // many small batches (rx hands over at the end of each receive burst) and a worker that backs off when idle:
+        // rx is Netty's event loop, asleep in epoll_wait when idle, and the load often shares the machine
         this.pipeline = reflect ? null : new Pipeline(steering, w -> chains.build(w, new WireOutput()),
-            Pipeline.DEFAULT_RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME);
+            RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME, Pipeline.Idle.BACKOFF);
         final int payload = MAX_FRAME + 8;
         final Bootstrap b = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
             .option(EpollChannelOption.SO_REUSEPORT, true)
@@ -128,8 +130,10 @@ public final class WireNode implements AutoCloseable
         StageChain build(int worker, FrameOutput output);
     }
 
-    /** Frames of up to a jumbo frame's size. */
-    public static final int MAX_FRAME = 9216;
+    /** Inner frames of up to 2 KiB (a 1500-byte MTU's frames with room; no jumbo frames in wire mode). */
+    public static final int MAX_FRAME = 2048;
+    /** Batches per worker ring: 256 x 64 slots of 2 KiB, ~35 MB per worker, a NIC ring's thousands of descriptors. */
+    public static final int RING_BATCHES = 256;
 
     /** rx, on the event loop: validate the VXLAN header, hand the inner frame over (or reflect the datagram). */
     private final class Rx extends SimpleChannelInboundHandler<DatagramPacket>
@@ -282,10 +286,14 @@ public final class WireNode implements AutoCloseable
         };
     }
 
+    private static final int VXLAN_PORT = io.dpbench.vxlan.VxlanConfig.flannel().destinationPort();
+
+    /** A frame the overlay encapsulated (outer IPv4, UDP to the VXLAN port), not a plain frame for a local pod. */
     private static boolean isVxlan(final DirectBuffer b, final int offset, final int length)
     {
         return length > 50 && (b.getShort(offset + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == 0x0800
-            && (b.getByte(offset + 14 + 9) & 0xFF) == 17;
+            && (b.getByte(offset + 14 + 9) & 0xFF) == 17
+            && (b.getShort(offset + 14 + ((b.getByte(offset + 14) & 0x0F) << 2) + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == VXLAN_PORT;
     }
 
     public Pipeline pipeline()

@@ -3,8 +3,8 @@ package io.dpbench.loadgen.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dpbench.cli.Verb;
-import io.dpbench.loadgen.inprocess.InProcessLoad;
-import io.dpbench.loadgen.inprocess.LoadResult;
+import io.dpbench.loadgen.drive.LoadGenerator;
+import io.dpbench.loadgen.drive.LoadResult;
 import io.dpbench.loadgen.workload.WorkloadSpec;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
@@ -32,7 +32,7 @@ import java.util.Locale;
     mixinStandardHelpOptions = true,
     header = "Drive the node's pipeline with many flows (new and established, with replies) and measure it.",
     description = {
-        "In-process: this process builds the node (the same seeded cluster: --services, --endpoints, --seed, --nodes),",
+        "In-process (default): this process builds the node (the same seeded cluster: --services, --endpoints, --seed, --nodes),",
         "plays every pod (clients on node 0; backends, local or on other nodes behind VXLAN, answer every request) and",
         "feeds the multi-worker pipeline directly. TCP flows open with a handshake and close with FIN; UDP flows",
         "exchange requests and responses; a flow makes 1/--new-flow-share exchanges, then a new flow replaces it.",
@@ -41,7 +41,8 @@ import java.util.Locale;
         "Prints a progress line each second; writes summary.json, latency.hlog (HdrHistogram interval log) and",
         "latency.png into a run folder under --out. Exit 0; 1 when the run's checks fail (a flow changed backend, a",
         "reply was not translated back to its VIP:port, or sent != received + counted drops); 2 on bad parameters.",
-        "The wire mode (dpbench run, --target HOST:PORT) is not built yet.",
+        "Wire mode (--target 127.0.1.0:PORT): the node is `dpbench run` on that port; this process plays the other",
+        "nodes' VTEPs and the node's pods on loopback sockets, clients are pods of node 1.",
         "",
         "Example: dpbench loadgen --in-process --mode ipvs --services 1000 --flows 10000 --duration 10 --rate 200000"
     })
@@ -50,8 +51,15 @@ public final class LoadgenVerb implements Verb
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--in-process", description = "drive the pipeline in this process (the only driver so far; the default)")
+    @Option(names = "--in-process", description = "drive the pipeline in this process (the default without --target)")
     boolean inProcess;
+
+    @Option(names = "--target", paramLabel = "HOST:PORT", description = {"wire mode: drive `dpbench run` listening there",
+        "(127.0.1.0:PORT; this process binds the other nodes' VTEPs 127.0.1.k:PORT and the node's pods 127.0.2.0:PORT)"})
+    String target;
+
+    @Option(names = "--reflect", description = "wire mode against `dpbench run --reflect`: count round trips only (the host's UDP limit)")
+    boolean reflect;
 
     @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode")
     String mode;
@@ -67,6 +75,11 @@ public final class LoadgenVerb implements Verb
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "cluster and workload seed (default: ${DEFAULT-VALUE})")
     long seed;
+
+    @Option(names = "--mix", paramLabel = "clusterip|realistic", defaultValue = "realistic", description = {
+        "the synthetic cluster's mix (default: ${DEFAULT-VALUE}: it has UDP Services; clusterip has TCP only). With",
+        "--target, give dpbench run the same --services --endpoints --seed --mix --nodes"})
+    String mix;
 
     @Option(names = "--nodes", paramLabel = "K", defaultValue = "4", description = "nodes of the overlay; this node is node 0 (default: ${DEFAULT-VALUE})")
     int nodes;
@@ -147,16 +160,44 @@ public final class LoadgenVerb implements Verb
         {
             throw new ParameterException(spec.commandLine(), "--packets must be 0 or more, got " + packets);
         }
-        final InProcessLoad load;
+        final LoadGenerator load;
         final Path run = out.resolve(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
             .format(Instant.now()) + "-loadgen-" + mode + (workers > 1 ? "-w" + workers : ""));
-        final InProcessLoad.Options options;
+        if (inProcess && target != null)
+        {
+            throw new ParameterException(spec.commandLine(), "--in-process and --target exclude each other");
+        }
+        if (reflect && target == null)
+        {
+            throw new ParameterException(spec.commandLine(), "--reflect needs --target (a `dpbench run --reflect`)");
+        }
+        java.net.InetSocketAddress targetAddress = null;
+        if (target != null)
+        {
+            final int colon = target.lastIndexOf(':');
+            try
+            {
+                targetAddress = new java.net.InetSocketAddress(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)));
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new ParameterException(spec.commandLine(), "--target: expected HOST:PORT, got '" + target + "'");
+            }
+            if (!targetAddress.getAddress().isLoopbackAddress())
+            {
+                throw new ParameterException(spec.commandLine(), "--target must be a loopback address (127.x), got '" + target + "'");
+            }
+        }
+        final LoadGenerator.Options options;
         try
         {
-            options = new InProcessLoad.Options(mode, scheduler, workers, (long)(durationSeconds * 1e9), packets, rate,
-                new WorkloadSpec(services, endpoints, seed, nodes, flows, newFlowShare, zipf, frameSize, tcpShare),
+            io.dpbench.model.SyntheticCluster.Mix.parse(mix);
+            options = new LoadGenerator.Options(mode, scheduler, workers, (long)(durationSeconds * 1e9), packets, rate,
+                new WorkloadSpec(services, endpoints, seed, nodes, flows, newFlowShare, zipf, frameSize, tcpShare,
+                    io.dpbench.model.SyntheticCluster.Mix.parse(mix)),
                 warmupSeconds * 1_000_000_000L, maxConntrack != null ? maxConntrack
-                    : io.dpbench.conntrack.proto.ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors()));
+                    : io.dpbench.conntrack.proto.ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors()),
+                targetAddress, reflect);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -173,7 +214,7 @@ public final class LoadgenVerb implements Verb
             writer.outputLegend();
             try
             {
-                load = new InProcessLoad(options, line ->
+                load = new LoadGenerator(options, line ->
                 {
                     o.println(line);
                     o.flush();

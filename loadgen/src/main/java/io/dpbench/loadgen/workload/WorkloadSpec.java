@@ -1,14 +1,22 @@
 package io.dpbench.loadgen.workload;
 
 /**
- * A load generator's workload: the cluster (Services N, endpoints E, seed, nodes K: the same seeded cluster the
+ * A load generator's workload: the cluster (Services N, endpoints E, seed, nodes K, mix: the same seeded cluster the
  * dataplane builds), concurrent flows F, the share of packets that open a new flow, Service popularity (Zipf
  * exponent, 0 = uniform), frame sizes (a fixed size or IMIX) and the share of flows that are TCP (to TCP Service
  * ports; the rest to UDP ones).
  */
 public record WorkloadSpec(int services, int endpoints, long seed, int nodes, int flows, double newFlowShare,
-    double zipf, int frameSize, double tcpShare)
+    double zipf, int frameSize, double tcpShare, io.dpbench.model.SyntheticCluster.Mix mix)
 {
+    /** The realistic mix (it has UDP Services). */
+    public WorkloadSpec(final int services, final int endpoints, final long seed, final int nodes, final int flows,
+        final double newFlowShare, final double zipf, final int frameSize, final double tcpShare)
+    {
+        this(services, endpoints, seed, nodes, flows, newFlowShare, zipf, frameSize, tcpShare,
+            io.dpbench.model.SyntheticCluster.Mix.REALISTIC);
+    }
+
     /** {@link #frameSize} value meaning IMIX: 64, 594 and 1464-byte frames, 7:4:1 (1464: the overlay MTU's frame). */
     public static final int IMIX = 0;
 

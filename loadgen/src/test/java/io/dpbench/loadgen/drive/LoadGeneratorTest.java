@@ -1,4 +1,4 @@
-package io.dpbench.loadgen.inprocess;
+package io.dpbench.loadgen.drive;
 
 import io.dpbench.cli.Main;
 import io.dpbench.loadgen.workload.Popularity;
@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class InProcessLoadTest
+class LoadGeneratorTest
 {
     @TempDir
     Path dir;
@@ -46,7 +46,7 @@ class InProcessLoadTest
     void closedLoopKeepsOneBackendPerFlowAndTranslatesEveryReply()
     {
         final List<String> lines = new ArrayList<>();
-        final LoadResult r = new InProcessLoad(new InProcessLoad.Options("ipvs", "rr", 1, 2_500_000_000L, 0, 0,
+        final LoadResult r = new LoadGenerator(new LoadGenerator.Options("ipvs", "rr", 1, 2_500_000_000L, 0, 0,
             workload(200)), lines::add, null).run();
         assertChecksHold(r);
         assertThat(r.drops()).isEmpty();
@@ -64,7 +64,7 @@ class InProcessLoadTest
     @Test
     void openLoopBelowCapacityMeasuresLatency()
     {
-        final LoadResult r = new InProcessLoad(new InProcessLoad.Options("iptables", "rr", 2, 2_000_000_000L, 0, 5_000,
+        final LoadResult r = new LoadGenerator(new LoadGenerator.Options("iptables", "rr", 2, 2_000_000_000L, 0, 5_000,
             workload(500)), line -> { }, null).run();
         assertChecksHold(r);
         assertThat(r.requests()).isBetween(8_000L, 10_500L);
@@ -78,7 +78,7 @@ class InProcessLoadTest
     void openLoopAboveCapacityCountsDropsAndStops()
     {
         final long start = System.nanoTime();
-        final LoadResult r = new InProcessLoad(new InProcessLoad.Options("ipvs", "rr", 1, 1_500_000_000L, 0, 100_000_000,
+        final LoadResult r = new LoadGenerator(new LoadGenerator.Options("ipvs", "rr", 1, 1_500_000_000L, 0, 100_000_000,
             workload(20_000)), line -> { }, null).run();
         assertThat(System.nanoTime() - start).as("bounded").isLessThan(15_000_000_000L);
         assertChecksHold(r);
@@ -122,7 +122,9 @@ class InProcessLoadTest
 
         for (final String[] bad : new String[][]{
             {"--mode", "ipvs", "--rate", "-5"}, {"--mode", "nat"}, {"--mode", "ipvs", "--flows", "0"},
-            {"--mode", "ipvs", "--size", "big"}, {"--mode", "ipvs", "--new-flow-share", "2"}})
+            {"--mode", "ipvs", "--size", "big"}, {"--mode", "ipvs", "--new-flow-share", "2"},
+            {"--mode", "ipvs", "--mix", "nope"}, {"--mode", "ipvs", "--target", "nohost"},
+            {"--mode", "ipvs", "--target", "10.1.1.1:8472"}, {"--mode", "ipvs", "--reflect"}})
         {
             final List<String> args = new ArrayList<>(List.of("loadgen", "--out", dir.toString()));
             args.addAll(List.of(bad));

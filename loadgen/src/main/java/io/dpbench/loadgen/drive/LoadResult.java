@@ -1,4 +1,4 @@
-package io.dpbench.loadgen.inprocess;
+package io.dpbench.loadgen.drive;
 
 import org.HdrHistogram.Histogram;
 
@@ -12,7 +12,7 @@ import java.util.Map;
  * lost silently. {@code backendChanged} (a flow's request reached another backend) and {@code untranslated} (a reply
  * reached its client from elsewhere than the Service's VIP:port) must be 0.
  */
-public record LoadResult(InProcessLoad.Options options, long elapsedNanos, long sent, long received, long requests,
+public record LoadResult(LoadGenerator.Options options, long elapsedNanos, long sent, long received, long requests,
     long countedDrops, Map<String, Long> drops, long newFlows, long flowsCompleted, long backendChanged,
     long untranslated, long late, long timedOut, long unexpected, Histogram latency)
 {
@@ -62,6 +62,7 @@ public record LoadResult(InProcessLoad.Options options, long elapsedNanos, long 
         w.put("services", options.workload().services());
         w.put("endpoints", options.workload().endpoints());
         w.put("seed", options.workload().seed());
+        w.put("mix", options.workload().mix().name().toLowerCase(java.util.Locale.ROOT));
         w.put("nodes", options.workload().nodes());
         w.put("flows", options.workload().flows());
         w.put("new_flow_share", options.workload().newFlowShare());

@@ -1,6 +1,5 @@
-package io.dpbench.loadgen.inprocess;
+package io.dpbench.loadgen.drive;
 
-import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.iptables.ChainEngine;
 import io.dpbench.iptables.Classifier;
@@ -23,66 +22,53 @@ import io.dpbench.model.ServicePortEndpoints;
 import io.dpbench.model.SyntheticCluster;
 import io.dpbench.packet.FrameBuilder;
 import io.dpbench.packet.Ipv4Address;
-import io.dpbench.packet.Verdict;
-import io.dpbench.pipeline.FlowSteering;
-import io.dpbench.pipeline.Pipeline;
-import io.dpbench.pipeline.SingleThreadDataplane;
-import io.dpbench.pipeline.StageChain;
 import io.dpbench.select.NewFlowSelector;
-import io.dpbench.vxlan.LocalVtep;
 import io.dpbench.vxlan.OverlayTopology;
-import io.dpbench.vxlan.RemoteVtep;
 import io.dpbench.vxlan.VxlanConfig;
-import io.dpbench.vxlan.VxlanDecapsulator;
-import io.dpbench.vxlan.VxlanEncapsulator;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
 import org.HdrHistogram.Recorder;
-import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.IntArrayQueue;
 import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
- * The load generator driving the node pipeline in-process: this thread is the pipeline's rx, it plays every pod of
- * the cluster. Clients (pods of this node, node 0) open TCP flows with a handshake, exchange request/response
- * packets and close with FIN, or send UDP requests; each flow makes {@link WorkloadSpec#exchangesPerFlow} exchanges,
- * then a new flow (new source port, a Service drawn by popularity) takes its place. What the pipeline sends out comes
- * back to this thread over one single-producer single-consumer ring per worker (Agrona's OneToOneRingBuffer; a full
- * ring drops and counts, never blocking a worker): a request delivered to a backend (decapsulated first when it went
- * to another node's VTEP) is answered as that backend would (SYN-ACK, ACK, FIN-ACK; VXLAN-encapsulated from its node
- * when it is remote), a reply delivered to a client ends an exchange. Every packet carries a 17-byte tag (its send
- * time, flow, flow generation and direction), so the generator checks that a flow keeps one backend and that replies
- * come back from the Service's VIP:port, and measures latency: from the request's send time (in open loop its
- * intended send time, so that a stalled generator cannot hide queueing: coordinated omission) to the reply's arrival.
+ * The load generator: this thread plays every pod of the cluster against the node under test, in-process (straight
+ * into the pipeline's rings, {@link InProcessTransport}) or over UDP against {@code dpbench run}
+ * ({@link WireTransport}). Clients (pods of node 0 in-process, of node 1 over the wire) open TCP flows with a
+ * handshake, exchange request/response packets and close with FIN, or send UDP requests; each flow makes
+ * {@link WorkloadSpec#exchangesPerFlow} exchanges, then a new flow (new source port, a Service drawn by popularity)
+ * takes its place. A request delivered to a backend is answered as that backend would (SYN-ACK, ACK, FIN-ACK) from
+ * its node; a reply delivered to a client ends an exchange. Every packet carries a 17-byte tag (its send time, flow,
+ * flow generation and direction), so the generator checks that a flow keeps one backend and that replies come back
+ * from the Service's VIP:port, and measures latency: from the request's send time (in open loop its intended send
+ * time, so that a stalled generator cannot hide queueing: coordinated omission) to the reply's arrival.
  * <p>
- * Open loop (a rate) uses the pipeline's DROP overflow (a full ring drops, counted); closed loop (rate 0) its WAIT
- * overflow, with at most one exchange in flight per flow. A flow whose reply does not come within 500 ms is counted
- * as timed out and replaced. At the end the generator stops sending, drains the pipeline and the rings, and checks
- * the accounting: sent = received + counted drops.
+ * Open loop (a rate) drops at a full ring (counted); closed loop (rate 0) waits, with at most one exchange in flight
+ * per flow. A flow whose reply does not come within 500 ms is counted as timed out and replaced. At the end the
+ * generator stops, lets what is in flight come back, and checks the accounting: sent = received + counted drops.
  */
-public final class InProcessLoad
+public final class LoadGenerator
 {
     /** Where a run's options come from. */
     public record Options(String mode, String scheduler, int workers, long durationNanos, long maxPackets,
-        long ratePps, WorkloadSpec workload, long warmupNanos, int maxConntrack)
+        long ratePps, WorkloadSpec workload, long warmupNanos, int maxConntrack, java.net.InetSocketAddress target,
+        boolean reflect)
     {
+        /** In-process, no warm-up left out, kube-proxy's conntrack limit. */
         public Options(final String mode, final String scheduler, final int workers, final long durationNanos,
             final long maxPackets, final long ratePps, final WorkloadSpec workload)
         {
             this(mode, scheduler, workers, durationNanos, maxPackets, ratePps, workload, 0,
-                ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors()));
+                ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors()), null, false);
         }
     }
 
@@ -141,15 +127,9 @@ public final class InProcessLoad
     private final UnsafeBuffer payloadBuffer = new UnsafeBuffer(payload);
     private final UnsafeBuffer send = new UnsafeBuffer(new byte[2048]);
     private final OverlayTopology topology;
-    private final VxlanEncapsulator[] fromNode;
-    private final RemoteVtep toUs;
-    private final VxlanDecapsulator decapsulator = new VxlanDecapsulator(VxlanConfig.flannel());
 
-    private final Pipeline pipeline;
-    private final SingleThreadDataplane[] dataplanes;
-    private final ConntrackTable table;
-    private final OneToOneRingBuffer[] returns;
-    private final AtomicLong[] returnDrops;
+    private final Transport transport;
+    private final Transport.FrameHandler frames = this::onFrame;
     private final Recorder recorder = new Recorder(3);
     private final Histogram total = new Histogram(3);
     private Histogram interval;
@@ -167,9 +147,12 @@ public final class InProcessLoad
     private long unexpected;
     /** Set once the pipeline is closed: frames still coming out are counted, nothing more is sent. */
     private boolean closed;
-    private final org.agrona.concurrent.MessageHandler handler = this::onFrame;
+    /** The bound is reached: replies still answered, no new exchanges. */
+    private boolean draining;
+    /** Room before each frame built for sending: its node's VXLAN encapsulation (in-process) goes there. */
+    static final int HEADROOM = 64;
 
-    public InProcessLoad(final Options options, final Consumer<String> progress, final HistogramLogWriter log)
+    public LoadGenerator(final Options options, final Consumer<String> progress, final HistogramLogWriter log)
     {
         this.options = options;
         this.spec = options.workload();
@@ -192,7 +175,7 @@ public final class InProcessLoad
             throw new IllegalArgumentException("a run needs a bound: --duration or --packets above 0");
         }
         final ClusterModel model = SyntheticCluster.generate(spec.services(), spec.endpoints(), spec.seed(),
-            SyntheticCluster.Mix.REALISTIC, spec.nodes());
+            spec.mix(), spec.nodes());
         final NodeConfig node = NodeConfig.defaults();
         topology = OverlayTopology.generate(spec.nodes());
 
@@ -227,23 +210,6 @@ public final class InProcessLoad
         udpPort = udpTargets.stream().mapToInt(t -> t[1]).toArray();
         tcpPopularity = tcpVip.length > 0 ? Popularity.zipf(tcpVip.length, spec.zipf()) : null;
         udpPopularity = udpVip.length > 0 ? Popularity.zipf(udpVip.length, spec.zipf()) : null;
-        final List<Integer> free = new ArrayList<>();
-        for (int host = 2; host < 255; host++)
-        {
-            final int address = OverlayTopology.POD_NETWORK + host;
-            if (!endpointAddresses.contains(address))
-            {
-                free.add(address);
-            }
-        }
-        if (free.isEmpty())
-        {
-            throw new IllegalArgumentException("node 0's pod network is full of endpoints: no client address left; "
-                + "raise --nodes or lower --services/--endpoints");
-        }
-        clients = free.stream().mapToInt(Integer::intValue).toArray();
-        clientNextPort = new int[clients.length];
-
         flows = spec.flows();
         tcp = new boolean[flows];
         target = new int[flows];
@@ -255,23 +221,34 @@ public final class InProcessLoad
         backend = new long[flows];
         ready = new IntArrayQueue(flows, -1);
         random = new SplittableRandom(spec.seed() * 31 + 7);
-        for (int i = 0; i < flows; i++)
-        {
-            startFlow(i);
-        }
 
-        fromNode = new VxlanEncapsulator[spec.nodes()];
-        for (int k = 1; k < spec.nodes(); k++)
+        // clients: pods of this node in-process, of node 1 over the wire (everything enters the node under test as VXLAN)
+        final int clientNode = options.target() == null ? 0 : 1;
+        final List<Integer> free = new ArrayList<>();
+        for (int host = 2; host < 255; host++)
         {
-            final RemoteVtep r = topology.remote(k);
-            fromNode[k] = new VxlanEncapsulator(VxlanConfig.flannel(),
-                new LocalVtep(r.address(), r.underlayMac(), r.vtepMac(), OverlayTopology.POD_NETWORK + (k << 8) + 1));
+            final int address = OverlayTopology.POD_NETWORK + (clientNode << 8) + host;
+            if (!endpointAddresses.contains(address))
+            {
+                free.add(address);
+            }
         }
-        toUs = new RemoteVtep(topology.local().address(), topology.local().underlayMac(), topology.local().vtepMac());
+        if (free.isEmpty())
+        {
+            throw new IllegalArgumentException("node " + clientNode + "'s pod network is full of endpoints: no client address left; "
+                + "raise --nodes or lower --services/--endpoints");
+        }
+        clients = free.stream().mapToInt(Integer::intValue).toArray();
+        clientNextPort = new int[clients.length];
+
 
         // the dataplane: one selector per worker over the same cluster
         final IntFunction<NewFlowSelector> selectors;
-        if ("iptables".equals(options.mode()))
+        if (options.target() != null)
+        {
+            selectors = null; // the node is another process
+        }
+        else if ("iptables".equals(options.mode()))
         {
             final CompiledRules compiled;
             try
@@ -291,37 +268,18 @@ public final class InProcessLoad
         {
             selectors = w -> new IpvsSelector(new IpvsProxier(node, options.scheduler(), SchedulerFlags.NONE).syncAll(model));
         }
-        final int workers = options.workers();
         if (options.maxConntrack() < 1)
         {
             throw new IllegalArgumentException("--max-conntrack must be at least 1, got " + options.maxConntrack());
         }
-        table = ConntrackTable.inMemory(options.maxConntrack());
-        final FlowSteering steering = FlowSteering.of(model, node, workers, topology.local().address());
-        dataplanes = new SingleThreadDataplane[workers];
-        returns = new OneToOneRingBuffer[workers];
-        returnDrops = new AtomicLong[workers];
-        final int ringBytes = Integer.highestOneBit(Math.min(1 << 27, Math.max(1 << 20, flows * 2 * 1600))) * 2;
-        for (int w = 0; w < workers; w++)
+        transport = options.target() == null
+            ? new InProcessTransport(model, node, topology, selectors, options.workers(), options.maxConntrack(),
+                options.ratePps() > 0, spec.flows())
+            : new WireTransport(options.target(), spec.nodes());
+        for (int i = 0; i < flows; i++)
         {
-            returns[w] = new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
-                ringBytes + RingBufferDescriptor.TRAILER_LENGTH, 64)));
-            returnDrops[w] = new AtomicLong();
+            startFlow(i);
         }
-        pipeline = new Pipeline(steering, w ->
-        {
-            dataplanes[w] = new SingleThreadDataplane(selectors.apply(w), workers == 1 ? table : table.view(steering.owner(w)),
-                ConntrackTimeouts.kubernetesNode()).natPorts(w, workers);
-            final OneToOneRingBuffer ring = returns[w];
-            final AtomicLong drops = returnDrops[w];
-            return StageChain.build(StageChain.OVERLAY, dataplanes[w], topology, (seq, t, buffer, offset, length) ->
-            {
-                if (!ring.write(1, buffer, offset, length))
-                {
-                    drops.lazySet(drops.get() + 1);
-                }
-            });
-        }, RING_BATCHES, options.ratePps() > 0 ? Pipeline.Overflow.DROP : Pipeline.Overflow.WAIT, MAX_FRAME);
     }
 
     private void startFlow(final int i)
@@ -364,7 +322,7 @@ public final class InProcessLoad
                     break;
                 }
                 final long before = sent + received;
-                drainReturns();
+                transport.poll(frames, 256);
                 if (rate > 0)
                 {
                     long intended = start + (long)(scheduled * period);
@@ -386,7 +344,7 @@ public final class InProcessLoad
                 {
                     // an idle turn: hand over the partial batches, as a NIC driver's poll ends, so that light
                     // traffic is not held back until 64 frames have gathered
-                    pipeline.flush();
+                    transport.idle();
                 }
                 if (now >= nextScan)
                 {
@@ -405,7 +363,7 @@ public final class InProcessLoad
                     {
                         log.outputIntervalHistogram(interval);
                     }
-                    final long missed = pipeline.rxMissedTotal();
+                    final long missed = transport.dropsSoFar();
                     progress.accept(String.format(java.util.Locale.ROOT,
                         "t=%3ds sent %,d/s received %,d/s dropped %,d latency p50 %s p99 %s flows done %,d",
                         (now - start) / 1_000_000_000L, sent - lastSent, received - lastReceived, missed - lastMissed,
@@ -417,26 +375,10 @@ public final class InProcessLoad
                 }
             }
             final long elapsed = System.nanoTime() - start;
-            // stop sending; let everything in flight come back (replies to it are still answered, then drained)
-            final long quiet = System.nanoTime() + 2_000_000_000L;
-            long lastProgress = -1;
-            while (System.nanoTime() < quiet)
-            {
-                pipeline.flush();
-                final long before = received;
-                drainReturns();
-                final long outstanding = pipeline.processed() + pipeline.rxMissedTotal() + pipeline.oversize();
-                if (received == before && outstanding == lastProgress && pipeline.processed() + pipeline.rxMissedTotal()
-                    + pipeline.oversize() >= sent)
-                {
-                    break;
-                }
-                lastProgress = outstanding;
-                Thread.onSpinWait();
-            }
-            pipeline.close();
+            // stop sending new exchanges; what is in flight comes back (and is still answered) until 200 ms are quiet
+            draining = true;
+            transport.drain(frames, sent, 200_000_000L);
             closed = true;
-            drainReturns(); // anything the last batches sent
             interval = recorder.getIntervalHistogram(interval);
             total.add(interval);
             if (log != null && interval.getTotalCount() > 0)
@@ -447,35 +389,18 @@ public final class InProcessLoad
         }
         finally
         {
-            pipeline.close();
-            table.close();
-        }
-    }
-
-    private void drainReturns()
-    {
-        for (final OneToOneRingBuffer ring : returns)
-        {
-            ring.read(handler, 256);
+            transport.close();
         }
     }
 
     /** A frame the node sent out: to a backend (answer it) or to a client (an exchange ends). */
-    private void onFrame(final int type, final MutableDirectBuffer buffer, final int index, final int length)
+    private void onFrame(final MutableDirectBuffer buffer, final int frame, final int size)
     {
         received++;
-        int frame = index;
-        int size = length;
-        if (length > 50 && (buffer.getByte(index + 23) & 0xFF) == 17
-            && (buffer.getShort(index + 36, ByteOrder.BIG_ENDIAN) & 0xFFFF) == VXLAN_PORT)
+        if (size < 14 + 20 + 8)
         {
-            frame = decapsulator.decapsulate(buffer, index, length);
-            if (frame < 0)
-            {
-                unexpected++;
-                return;
-            }
-            size = decapsulator.innerLength();
+            unexpected++;
+            return;
         }
         final int ip = frame + 14;
         final int protocol = buffer.getByte(ip + 9) & 0xFF;
@@ -497,6 +422,25 @@ public final class InProcessLoad
         if (flow < 0 || flow >= flows)
         {
             unexpected++;
+            return;
+        }
+        if (options.reflect())
+        {
+            // the --reflect node sends each datagram back as it came: a round trip of the host's UDP stack only
+            if (direction == REQUEST && gen == generation[flow] && awaitingSince[flow] != 0)
+            {
+                recorder.recordValue(Math.max(0, Math.min(System.nanoTime() - sentAt, 3_600_000_000_000L)));
+                awaitingSince[flow] = 0;
+                if (++exchanges[flow] >= spec.exchangesPerFlow())
+                {
+                    flowsCompleted++;
+                    startFlow(flow);
+                }
+                else
+                {
+                    ready.addInt(flow);
+                }
+            }
             return;
         }
         if (direction == REQUEST || direction == FINAL)
@@ -578,18 +522,7 @@ public final class InProcessLoad
             builder.udp(fromPort, toPort);
         }
         final int node = (from - OverlayTopology.POD_NETWORK) >>> 8;
-        final int at = 64;
-        final int length = builder.build(send, at);
-        if (node > 0 && node < fromNode.length)
-        {
-            final VxlanEncapsulator encap = fromNode[node];
-            final int start = encap.encapsulate(send, at + 14, length - 14, toUs, encap.sourcePortFor(send, at + 14));
-            submit(send, start, length + VxlanConfig.OVERHEAD);
-        }
-        else
-        {
-            submit(send, at, length);
-        }
+        submit(send, HEADROOM, builder.build(send, HEADROOM), node >= 0 && node < spec.nodes() ? node : 0);
     }
 
     private void sendRequest(final int flow, final long sentAt)
@@ -636,17 +569,18 @@ public final class InProcessLoad
         {
             builder.udp(clientPort[flow], port);
         }
-        submit(send, 0, builder.build(send, 0));
+        submit(send, HEADROOM, builder.build(send, HEADROOM), transport.clientNode());
     }
 
-    private void submit(final MutableDirectBuffer buffer, final int offset, final int length)
+    /** A pod's frame (built {@link #HEADROOM} bytes into the send buffer, room for its node's encapsulation). */
+    private void submit(final MutableDirectBuffer buffer, final int offset, final int length, final int node)
     {
         if (closed)
         {
             return; // the run is over: not sent, not counted
         }
         sent++;
-        pipeline.submit(buffer, offset, length, System.nanoTime(), sequence++);
+        transport.send(buffer, offset, length, node);
     }
 
     /** Flows whose reply is overdue (dropped somewhere, counted there) are replaced. */
@@ -664,57 +598,8 @@ public final class InProcessLoad
 
     private LoadResult result(final long elapsedNanos)
     {
-        long dataplaneDrops = 0;
         final java.util.Map<String, Long> drops = new java.util.TreeMap<>();
-        for (final SingleThreadDataplane d : dataplanes)
-        {
-            for (final Verdict v : Verdict.values())
-            {
-                if (v != Verdict.OK && d.parser().count(v) > 0)
-                {
-                    drops.merge(v.label(), d.parser().count(v), Long::sum);
-                    dataplaneDrops += d.parser().count(v);
-                }
-            }
-            for (final SingleThreadDataplane.Drop r : SingleThreadDataplane.Drop.values())
-            {
-                if (d.drops(r) > 0)
-                {
-                    drops.merge(r.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), d.drops(r), Long::sum);
-                    dataplaneDrops += d.drops(r);
-                }
-            }
-        }
-        long overlayDrops = 0;
-        for (final StageChain chain : pipeline.chains())
-        {
-            final io.dpbench.pipeline.EncapStage encap = chain.stage(io.dpbench.pipeline.EncapStage.class);
-            final io.dpbench.pipeline.DecapStage decap = chain.stage(io.dpbench.pipeline.DecapStage.class);
-            for (final VxlanDecapsulator.Drop r : VxlanDecapsulator.Drop.values())
-            {
-                overlayDrops += decap.decapsulator().drops(r);
-            }
-            overlayDrops += encap.forwarder().count(io.dpbench.vxlan.OverlayForwarder.Counter.NOT_IPV4)
-                + encap.forwarder().count(io.dpbench.vxlan.OverlayForwarder.Counter.MALFORMED);
-        }
-        if (overlayDrops > 0)
-        {
-            drops.put("overlay", overlayDrops);
-        }
-        long returnDropped = 0;
-        for (final AtomicLong a : returnDrops)
-        {
-            returnDropped += a.get();
-        }
-        if (pipeline.rxMissedTotal() > 0)
-        {
-            drops.put("rx-missed (ring full)", pipeline.rxMissedTotal());
-        }
-        if (returnDropped > 0)
-        {
-            drops.put("return ring full", returnDropped);
-        }
-        final long counted = dataplaneDrops + overlayDrops + pipeline.rxMissedTotal() + pipeline.oversize() + returnDropped;
+        final long counted = transport.drops(drops);
         return new LoadResult(options, elapsedNanos, sent, received, requests, counted, drops, newFlows, flowsCompleted,
             backendChanged, untranslated, late, timedOut, unexpected, total.copy());
     }

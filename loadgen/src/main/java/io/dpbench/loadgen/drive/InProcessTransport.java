@@ -1,0 +1,263 @@
+package io.dpbench.loadgen.drive;
+
+import io.dpbench.conntrack.ConntrackTable;
+import io.dpbench.conntrack.proto.ConntrackTimeouts;
+import io.dpbench.model.ClusterModel;
+import io.dpbench.model.NodeConfig;
+import io.dpbench.packet.Verdict;
+import io.dpbench.pipeline.DecapStage;
+import io.dpbench.pipeline.EncapStage;
+import io.dpbench.pipeline.FlowSteering;
+import io.dpbench.pipeline.Pipeline;
+import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.pipeline.StageChain;
+import io.dpbench.select.NewFlowSelector;
+import io.dpbench.vxlan.LocalVtep;
+import io.dpbench.vxlan.OverlayForwarder;
+import io.dpbench.vxlan.OverlayTopology;
+import io.dpbench.vxlan.RemoteVtep;
+import io.dpbench.vxlan.VxlanConfig;
+import io.dpbench.vxlan.VxlanDecapsulator;
+import io.dpbench.vxlan.VxlanEncapsulator;
+import org.agrona.BufferUtil;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.nio.ByteOrder;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+
+/**
+ * The node in this process: the generator's thread is the pipeline's rx; frames from pods on other nodes are
+ * VXLAN-encapsulated as their node's flannel.1 would; what the workers send out comes back over one
+ * single-producer single-consumer ring per worker (Agrona's OneToOneRingBuffer; a full ring drops and counts, never
+ * blocking a worker) and is decapsulated when it went to another node.
+ */
+final class InProcessTransport implements Transport
+{
+    /**
+     * Batches per worker ring: light traffic hands over small batches (an idle turn flushes), so the ring holds many
+     * (256 x 64 frames of up to {@link #MAX_FRAME} bytes: ~28 MB per worker), like a NIC ring's thousands of
+     * descriptors, so that a worker's pause of a few milliseconds (a conntrack reap, a GC) does not drop.
+     */
+    static final int RING_BATCHES = 256;
+    /** The largest frame the generator sends or receives: 1464 + VXLAN's 50. */
+    static final int MAX_FRAME = 1536;
+    private static final int VXLAN_PORT = VxlanConfig.flannel().destinationPort();
+
+    private final Pipeline pipeline;
+    private final SingleThreadDataplane[] dataplanes;
+    private final ConntrackTable table;
+    private final OneToOneRingBuffer[] returns;
+    private final AtomicLong[] returnDrops;
+    private final VxlanEncapsulator[] fromNode;
+    private final RemoteVtep toUs;
+    private final VxlanDecapsulator decapsulator = new VxlanDecapsulator(VxlanConfig.flannel());
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[2048]);
+    private final MessageHandler reader = this::onMessage;
+    private FrameHandler handler;
+    private long sequence;
+    private boolean closed;
+    private long unexpected;
+
+    InProcessTransport(final ClusterModel model, final NodeConfig node, final OverlayTopology topology,
+        final IntFunction<NewFlowSelector> selectors, final int workers, final int maxConntrack, final boolean openLoop,
+        final int flows)
+    {
+        fromNode = new VxlanEncapsulator[topology.nodes()];
+        for (int k = 1; k < topology.nodes(); k++)
+        {
+            final RemoteVtep r = topology.remote(k);
+            fromNode[k] = new VxlanEncapsulator(VxlanConfig.flannel(),
+                new LocalVtep(r.address(), r.underlayMac(), r.vtepMac(), OverlayTopology.POD_NETWORK + (k << 8) + 1));
+        }
+        toUs = new RemoteVtep(topology.local().address(), topology.local().underlayMac(), topology.local().vtepMac());
+        table = ConntrackTable.inMemory(maxConntrack);
+        final FlowSteering steering = FlowSteering.of(model, node, workers, topology.local().address());
+        dataplanes = new SingleThreadDataplane[workers];
+        returns = new OneToOneRingBuffer[workers];
+        returnDrops = new AtomicLong[workers];
+        final int ringBytes = Integer.highestOneBit(Math.min(1 << 27, Math.max(1 << 20, flows * 2 * 1600))) * 2;
+        for (int w = 0; w < workers; w++)
+        {
+            returns[w] = new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+                ringBytes + RingBufferDescriptor.TRAILER_LENGTH, 64)));
+            returnDrops[w] = new AtomicLong();
+        }
+        pipeline = new Pipeline(steering, w ->
+        {
+            dataplanes[w] = new SingleThreadDataplane(selectors.apply(w), workers == 1 ? table : table.view(steering.owner(w)),
+                ConntrackTimeouts.kubernetesNode()).natPorts(w, workers);
+            final OneToOneRingBuffer ring = returns[w];
+            final AtomicLong drops = returnDrops[w];
+            return StageChain.build(StageChain.OVERLAY, dataplanes[w], topology, (seq, t, buffer, offset, length) ->
+            {
+                if (!ring.write(1, buffer, offset, length))
+                {
+                    drops.lazySet(drops.get() + 1);
+                }
+            });
+        }, RING_BATCHES, openLoop ? Pipeline.Overflow.DROP : Pipeline.Overflow.WAIT, MAX_FRAME);
+    }
+
+    @Override
+    public int clientNode()
+    {
+        return 0;
+    }
+
+    @Override
+    public void send(final MutableDirectBuffer buffer, final int offset, final int length, final int node)
+    {
+        if (closed)
+        {
+            return;
+        }
+        if (node > 0 && node < fromNode.length)
+        {
+            // the pod's node encapsulates it to us (its headroom: offset must leave VxlanConfig.OVERHEAD bytes)
+            final VxlanEncapsulator encap = fromNode[node];
+            final int start = encap.encapsulate(buffer, offset + 14, length - 14, toUs, encap.sourcePortFor(buffer, offset + 14));
+            pipeline.submit(buffer, start, length + VxlanConfig.OVERHEAD, System.nanoTime(), sequence++);
+        }
+        else
+        {
+            pipeline.submit(buffer, offset, length, System.nanoTime(), sequence++);
+        }
+    }
+
+    @Override
+    public int poll(final FrameHandler frames, final int limit)
+    {
+        handler = frames;
+        int n = 0;
+        for (final OneToOneRingBuffer ring : returns)
+        {
+            n += ring.read(reader, limit);
+        }
+        return n;
+    }
+
+    private void onMessage(final int type, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        if (length > 50 && (buffer.getByte(index + 23) & 0xFF) == 17
+            && (buffer.getShort(index + 36, ByteOrder.BIG_ENDIAN) & 0xFFFF) == VXLAN_PORT)
+        {
+            final int inner = decapsulator.decapsulate(buffer, index, length);
+            if (inner < 0)
+            {
+                unexpected++;
+                handler.frame(scratch, 0, 0); // still a frame out: counted as received, unreadable
+                return;
+            }
+            handler.frame(buffer, inner, decapsulator.innerLength());
+            return;
+        }
+        handler.frame(buffer, index, length);
+    }
+
+    @Override
+    public void idle()
+    {
+        pipeline.flush();
+    }
+
+    @Override
+    public void drain(final FrameHandler frames, final long sent, final long quietNanos)
+    {
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() - quietSince < quietNanos)
+        {
+            pipeline.flush();
+            if (poll(frames, 256) > 0)
+            {
+                quietSince = System.nanoTime();
+            }
+            else if (pipeline.processed() + pipeline.rxMissedTotal() + pipeline.oversize() >= sent)
+            {
+                quietSince = Math.min(quietSince, System.nanoTime() - quietNanos + 20_000_000L); // 20 ms more
+            }
+            Thread.onSpinWait();
+        }
+        pipeline.close();
+        closed = true;
+        poll(frames, Integer.MAX_VALUE); // what the last batches sent
+    }
+
+    @Override
+    public long dropsSoFar()
+    {
+        return pipeline.rxMissedTotal();
+    }
+
+    @Override
+    public long drops(final Map<String, Long> into)
+    {
+        long total = 0;
+        for (final SingleThreadDataplane d : dataplanes)
+        {
+            for (final Verdict v : Verdict.values())
+            {
+                if (v != Verdict.OK && d.parser().count(v) > 0)
+                {
+                    into.merge(v.label(), d.parser().count(v), Long::sum);
+                    total += d.parser().count(v);
+                }
+            }
+            for (final SingleThreadDataplane.Drop r : SingleThreadDataplane.Drop.values())
+            {
+                if (d.drops(r) > 0)
+                {
+                    into.merge(r.name().toLowerCase(Locale.ROOT).replace('_', '-'), d.drops(r), Long::sum);
+                    total += d.drops(r);
+                }
+            }
+        }
+        long overlay = 0;
+        for (final StageChain chain : pipeline.chains())
+        {
+            for (final VxlanDecapsulator.Drop r : VxlanDecapsulator.Drop.values())
+            {
+                overlay += chain.stage(DecapStage.class).decapsulator().drops(r);
+            }
+            final OverlayForwarder f = chain.stage(EncapStage.class).forwarder();
+            overlay += f.count(OverlayForwarder.Counter.NOT_IPV4) + f.count(OverlayForwarder.Counter.MALFORMED);
+        }
+        total += put(into, "overlay", overlay);
+        total += put(into, "rx-missed (ring full)", pipeline.rxMissedTotal());
+        total += put(into, "oversize", pipeline.oversize());
+        long returned = 0;
+        for (final AtomicLong a : returnDrops)
+        {
+            returned += a.get();
+        }
+        total += put(into, "return ring full", returned);
+        return total;
+    }
+
+    private static long put(final Map<String, Long> into, final String key, final long value)
+    {
+        if (value > 0)
+        {
+            into.put(key, value);
+        }
+        return value;
+    }
+
+    long unexpected()
+    {
+        return unexpected;
+    }
+
+    @Override
+    public void close()
+    {
+        pipeline.close();
+        table.close();
+    }
+}

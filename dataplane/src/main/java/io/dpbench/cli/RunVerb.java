@@ -157,7 +157,20 @@ public final class RunVerb implements Verb
                 return 1;
             }
             final CountDownLatch stop = new CountDownLatch(1);
-            final Thread hook = new Thread(stop::countDown, "dpbench-run-sigterm");
+            final CountDownLatch stopped = new CountDownLatch(1);
+            // SIGTERM: the JVM halts once its hooks return, so the hook waits for the clean stop below to finish
+            final Thread hook = new Thread(() ->
+            {
+                stop.countDown();
+                try
+                {
+                    stopped.await(20, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }, "dpbench-run-sigterm");
             Runtime.getRuntime().addShutdownHook(hook);
             out.println("run: node 0 listening on " + addresses.listen() + (reflect ? " (reflect)" : "") + ", "
                 + workers + " worker(s), node k at 127.0.1.k:" + port + ", local pods at " + addresses.pods());
@@ -193,9 +206,17 @@ public final class RunVerb implements Verb
                     // shutting down (SIGTERM): the hook has run
                 }
             }
-            final Map<String, Object> counters = counters(wire, dataplanes);
-            out.println(json ? new ObjectMapper().writeValueAsString(counters) : "run: stopped: " + counters);
-            out.flush();
+            try
+            {
+                final Map<String, Object> counters = counters(wire, dataplanes);
+                out.println(json ? new ObjectMapper().writeValueAsString(counters) : "run: stopped: " + counters);
+                out.flush();
+            }
+            finally
+            {
+                table.close(); // idempotent; closed here so that a SIGTERM's hook waits for it
+                stopped.countDown();
+            }
         }
         return 0;
     }

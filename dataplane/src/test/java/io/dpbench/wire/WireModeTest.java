@@ -127,6 +127,43 @@ class WireModeTest
         }
     }
 
+    /** SIGTERM: receiving stops, the workers drain, the final counters are printed and the conntrack file closed. */
+    @Test
+    void sigtermStopsCleanly(@org.junit.jupiter.api.io.TempDir final java.nio.file.Path dir) throws Exception
+    {
+        final int port = 45_000 + (int)(ProcessHandle.current().pid() % 10_000);
+        final java.nio.file.Path table = dir.resolve("conntrack.dat");
+        final List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+            "@" + System.getenv("DPBENCH_ROOT") + "/jvm.flags", "-cp", System.getProperty("java.class.path"),
+            Main.class.getName(), "run", "--mode", "iptables", "--services", "10", "--port", String.valueOf(port),
+            "--conntrack", table.toString(), "--interval", "0"));
+        final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+            java.nio.charset.StandardCharsets.UTF_8));
+        try
+        {
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("run: node 0 listening"))
+            {
+                // JVM and Chronicle start-up lines
+            }
+            assertThat(line).as("started").isNotNull();
+            // SIGTERM with kill(1): Process.destroy would also close our end of its output
+            assertThat(new ProcessBuilder("kill", "-TERM", String.valueOf(p.pid())).start().waitFor()).isZero();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("stopped").isTrue();
+            final String rest = out.lines().reduce("", (a, b) -> a + b + "\n");
+            assertThat(rest).contains("run: stopped: {received=0, sent=0");
+        }
+        finally
+        {
+            p.destroyForcibly();
+        }
+        final StringWriter count = new StringWriter();
+        assertThat(Main.run(new String[]{"conntrack", "count", "--table", table.toString()}, new PrintWriter(count),
+            new PrintWriter(new StringWriter()))).isZero();
+        assertThat(count.toString().strip()).isEqualTo("0");
+    }
+
     @Test
     void aPortInUseIsAClearError() throws Exception
     {

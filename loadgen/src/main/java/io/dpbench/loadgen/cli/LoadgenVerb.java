@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Map;
 
 /** {@code dpbench loadgen}: drive the node pipeline with a realistic workload and measure rate, drops and latency. */
 @Command(
@@ -104,6 +105,16 @@ public final class LoadgenVerb implements Verb
     @Option(names = "--tcp-share", paramLabel = "X", defaultValue = "0.8", description = "share of flows that are TCP (default: ${DEFAULT-VALUE})")
     double tcpShare;
 
+    @Option(names = "--profile", paramLabel = "NAME", description = {
+        "a named workload: web (TCP only, Zipf 1.0, 5% new flows, IMIX), dns (UDP only, uniform, 50% new flows,",
+        "80-byte frames), mixed (the defaults). Options given on the command line win"})
+    String profile;
+
+    @Option(names = "--workload", paramLabel = "FILE", description = {
+        "a workload file, JSON with any of: services, endpoints, seed, nodes, flows, new_flow_share, zipf, size,",
+        "tcp_share, mix. Applied over --profile; options given on the command line win"})
+    Path workloadFile;
+
     @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10", description = "run length; 0 = bounded by --packets only (default: ${DEFAULT-VALUE})")
     double durationSeconds;
 
@@ -125,9 +136,107 @@ public final class LoadgenVerb implements Verb
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "results/runs", description = "where the run folder goes (default: ${DEFAULT-VALUE})")
     Path out;
 
+    /** The named profiles: option name to value, applied where the command line did not set the option. */
+    static final Map<String, Map<String, String>> PROFILES = Map.of(
+        "web", Map.of("--tcp-share", "1", "--zipf", "1.0", "--new-flow-share", "0.05", "--size", "imix"),
+        "dns", Map.of("--tcp-share", "0", "--zipf", "0", "--new-flow-share", "0.5", "--size", "80"),
+        "mixed", Map.of());
+
+    /** Workload file keys and the options they stand for. */
+    static final Map<String, String> FILE_KEYS = Map.of("services", "--services", "endpoints", "--endpoints",
+        "seed", "--seed", "nodes", "--nodes", "flows", "--flows", "new_flow_share", "--new-flow-share", "zipf", "--zipf",
+        "size", "--size", "tcp_share", "--tcp-share", "mix", "--mix");
+
+    /** Set an option from a profile or a file unless the command line gave it. */
+    private void setIfNotGiven(final String option, final String value, final String from)
+    {
+        if (spec.commandLine().getParseResult().hasMatchedOption(option))
+        {
+            return;
+        }
+        try
+        {
+            spec.findOption(option).setValue(spec.findOption(option).type() == String.class ? value
+                : convert(spec.findOption(option).type(), value));
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new ParameterException(spec.commandLine(), from + ": " + option.substring(2) + ": '" + value
+                + "' is not a valid value (" + ex.getMessage() + ")");
+        }
+    }
+
+    private static Object convert(final Class<?> type, final String value)
+    {
+        if (type == int.class || type == Integer.class)
+        {
+            return Integer.parseInt(value);
+        }
+        if (type == long.class || type == Long.class)
+        {
+            return Long.parseLong(value);
+        }
+        if (type == double.class || type == Double.class)
+        {
+            return Double.parseDouble(value);
+        }
+        return value;
+    }
+
+    private void applyProfileAndFile()
+    {
+        if (profile != null)
+        {
+            final Map<String, String> values = PROFILES.get(profile);
+            if (values == null)
+            {
+                throw new ParameterException(spec.commandLine(), "--profile: unknown profile '" + profile + "' (known: "
+                    + String.join(", ", new java.util.TreeSet<>(PROFILES.keySet())) + ")");
+            }
+            values.forEach((option, value) -> setIfNotGiven(option, value, "--profile " + profile));
+        }
+        if (workloadFile != null)
+        {
+            final com.fasterxml.jackson.databind.JsonNode root;
+            try
+            {
+                root = new ObjectMapper().readTree(workloadFile.toFile());
+            }
+            catch (final com.fasterxml.jackson.core.JsonProcessingException ex)
+            {
+                throw new ParameterException(spec.commandLine(), workloadFile + ":" + ex.getLocation().getLineNr() + ":"
+                    + ex.getLocation().getColumnNr() + ": not valid JSON: " + ex.getOriginalMessage());
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new ParameterException(spec.commandLine(), "--workload: cannot read " + workloadFile + ": " + ex.getMessage());
+            }
+            if (root == null || !root.isObject())
+            {
+                throw new ParameterException(spec.commandLine(), workloadFile + ": expected a JSON object of workload settings");
+            }
+            for (final java.util.Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = root.fields(); it.hasNext(); )
+            {
+                final Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e = it.next();
+                final String option = FILE_KEYS.get(e.getKey());
+                if (option == null)
+                {
+                    throw new ParameterException(spec.commandLine(), workloadFile + ": unknown key '" + e.getKey()
+                        + "' (known: " + String.join(", ", new java.util.TreeSet<>(FILE_KEYS.keySet())) + ")");
+                }
+                if (!e.getValue().isValueNode())
+                {
+                    throw new ParameterException(spec.commandLine(), workloadFile + ": '" + e.getKey() + "' must be a number or a string");
+                }
+                setIfNotGiven(option, e.getValue().asText(), workloadFile.toString());
+            }
+        }
+    }
+
     @Override
     public Integer call() throws Exception
     {
+        applyProfileAndFile();
         if (!"iptables".equals(mode) && !"ipvs".equals(mode))
         {
             throw new ParameterException(spec.commandLine(), "--mode: expected iptables or ipvs, got '" + mode + "'");

@@ -69,11 +69,8 @@ final class WireTransport implements Transport
     {
         out.clear();
         out.putInt(0x0800_0000).putInt(1 << 8);
-        for (int i = 0; i < length; i++)
-        {
-            out.put(buffer.getByte(offset + i));
-        }
-        out.flip();
+        buffer.getBytes(offset, out, 8, length);
+        out.limit(8 + length).position(0);
         try
         {
             if (sockets[node].send(out, target) == 0)

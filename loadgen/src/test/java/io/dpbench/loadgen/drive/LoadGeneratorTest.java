@@ -86,6 +86,33 @@ class LoadGeneratorTest
         assertNoWorkerThreadLeft();
     }
 
+    /** A profile sets what the command line leaves; a workload file sets what the command line leaves, over it. */
+    @Test
+    void profilesAndWorkloadFiles() throws Exception
+    {
+        final Path file = dir.resolve("w.json");
+        Files.writeString(file, "{\"flows\": 50, \"zipf\": 0.5, \"services\": 60}");
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        assertThat(Main.run(new String[]{"loadgen", "--mode", "ipvs", "--profile", "dns", "--workload", file.toString(),
+            "--services", "80", "--duration", "1", "--warmup", "0", "--out", dir.resolve("p").toString()},
+            new PrintWriter(out), new PrintWriter(err))).as(err.toString()).isZero();
+        final String json = out.toString().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+        assertThat(json).contains("\"services\":80") // the command line wins
+            .contains("\"flows\":50").contains("\"zipf\":0.5") // the file, over the profile
+            .contains("\"tcp_share\":0.0").contains("\"new_flow_share\":0.5").contains("\"size\":\"80\""); // dns
+        Files.writeString(file, "{\"flows\": 50,\n \"colour\": 1}");
+        final StringWriter e1 = new StringWriter();
+        assertThat(Main.run(new String[]{"loadgen", "--mode", "ipvs", "--workload", file.toString()},
+            new PrintWriter(new StringWriter()), new PrintWriter(e1))).isEqualTo(2);
+        assertThat(e1.toString()).contains("unknown key 'colour'");
+        Files.writeString(file, "{\"flows\": 50,\n \"zipf\": }");
+        final StringWriter e2 = new StringWriter();
+        assertThat(Main.run(new String[]{"loadgen", "--mode", "ipvs", "--workload", file.toString()},
+            new PrintWriter(new StringWriter()), new PrintWriter(e2))).isEqualTo(2);
+        assertThat(e2.toString()).contains(file + ":2:");
+    }
+
     @Test
     void zipfPopularityFollowsItsExponent()
     {
@@ -124,7 +151,8 @@ class LoadGeneratorTest
             {"--mode", "ipvs", "--rate", "-5"}, {"--mode", "nat"}, {"--mode", "ipvs", "--flows", "0"},
             {"--mode", "ipvs", "--size", "big"}, {"--mode", "ipvs", "--new-flow-share", "2"},
             {"--mode", "ipvs", "--mix", "nope"}, {"--mode", "ipvs", "--target", "nohost"},
-            {"--mode", "ipvs", "--target", "10.1.1.1:8472"}, {"--mode", "ipvs", "--reflect"}})
+            {"--mode", "ipvs", "--target", "10.1.1.1:8472"}, {"--mode", "ipvs", "--reflect"},
+            {"--mode", "ipvs", "--profile", "nope"}})
         {
             final List<String> args = new ArrayList<>(List.of("loadgen", "--out", dir.toString()));
             args.addAll(List.of(bad));

@@ -10,7 +10,6 @@ import io.dpbench.model.ClusterModel;
 import io.dpbench.model.NodeConfig;
 import io.dpbench.packet.PcapReader;
 import io.dpbench.packet.PcapWriter;
-import io.dpbench.packet.Verdict;
 import io.dpbench.pipeline.DecapStage;
 import io.dpbench.pipeline.EncapStage;
 import io.dpbench.pipeline.FlowSteering;
@@ -216,21 +215,9 @@ public final class ReplayVerb implements Verb
             counters.put("packets_out", sum(dataplanes, SingleThreadDataplane::packetsOut));
             counters.put("new_flows", sum(dataplanes, SingleThreadDataplane::newFlows));
             final Map<String, Long> dropped = new LinkedHashMap<>();
-            for (final Verdict v : Verdict.values())
+            for (final SingleThreadDataplane d : dataplanes)
             {
-                final long n = sum(dataplanes, d -> d.parser().count(v));
-                if (v != Verdict.OK && n > 0)
-                {
-                    dropped.put(v.label(), n);
-                }
-            }
-            for (final SingleThreadDataplane.Drop d : SingleThreadDataplane.Drop.values())
-            {
-                final long n = sum(dataplanes, x -> x.drops(d));
-                if (n > 0)
-                {
-                    dropped.put(d.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), n);
-                }
+                d.addDrops(dropped);
             }
             if (pipeline.oversize() > 0)
             {

@@ -5,7 +5,6 @@ import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.model.ClusterModel;
 import io.dpbench.model.NodeConfig;
-import io.dpbench.packet.Verdict;
 import io.dpbench.pipeline.FlowSteering;
 import io.dpbench.pipeline.SingleThreadDataplane;
 import io.dpbench.pipeline.Stage;
@@ -243,23 +242,9 @@ public final class RunVerb implements Verb
             }
             for (final SingleThreadDataplane d : dataplanes)
             {
-                if (d == null)
+                if (d != null)
                 {
-                    continue;
-                }
-                for (final Verdict v : Verdict.values())
-                {
-                    if (v != Verdict.OK && d.parser().count(v) > 0)
-                    {
-                        drops.merge(v.label(), d.parser().count(v), Long::sum);
-                    }
-                }
-                for (final SingleThreadDataplane.Drop r : SingleThreadDataplane.Drop.values())
-                {
-                    if (d.drops(r) > 0)
-                    {
-                        drops.merge(r.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), d.drops(r), Long::sum);
-                    }
+                    d.addDrops(drops);
                 }
             }
         }

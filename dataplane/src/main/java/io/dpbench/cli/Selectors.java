@@ -24,13 +24,13 @@ import java.util.function.IntFunction;
  * gives each worker its own classifier (its own random draws, seeded seed + worker); IPVS mode gives each worker its
  * own virtual services (its own scheduler state). Throws IllegalArgumentException for an unknown mode or scheduler.
  */
-final class Selectors
+public final class Selectors
 {
     private Selectors()
     {
     }
 
-    static IntFunction<NewFlowSelector> of(final String mode, final String scheduler, final long seed,
+    public static IntFunction<NewFlowSelector> of(final String mode, final String scheduler, final long seed,
         final ClusterModel model, final NodeConfig node) throws RuleParseException
     {
         if ("iptables".equals(mode))

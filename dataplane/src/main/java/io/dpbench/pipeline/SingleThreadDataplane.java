@@ -417,6 +417,32 @@ public final class SingleThreadDataplane
         return drops[reason.ordinal()];
     }
 
+    /**
+     * Add this dataplane's drops to {@code into}, by reason: the parser's verdicts by their labels, the others by
+     * their names in lower case with dashes (e.g. conntrack-invalid); returns their total. Control plane (reports).
+     */
+    public long addDrops(final java.util.Map<String, Long> into)
+    {
+        long total = 0;
+        for (final Verdict v : Verdict.values())
+        {
+            if (v != Verdict.OK && parser.count(v) > 0)
+            {
+                into.merge(v.label(), parser.count(v), Long::sum);
+                total += parser.count(v);
+            }
+        }
+        for (final Drop d : Drop.values())
+        {
+            if (drops[d.ordinal()] > 0)
+            {
+                into.merge(d.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), drops[d.ordinal()], Long::sum);
+                total += drops[d.ordinal()];
+            }
+        }
+        return total;
+    }
+
     public PacketParser parser()
     {
         return parser;

@@ -4,7 +4,6 @@ import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.model.ClusterModel;
 import io.dpbench.model.NodeConfig;
-import io.dpbench.packet.Verdict;
 import io.dpbench.pipeline.DecapStage;
 import io.dpbench.pipeline.EncapStage;
 import io.dpbench.pipeline.FlowSteering;
@@ -27,7 +26,6 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.nio.ByteOrder;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
@@ -201,22 +199,7 @@ final class InProcessTransport implements Transport
         long total = 0;
         for (final SingleThreadDataplane d : dataplanes)
         {
-            for (final Verdict v : Verdict.values())
-            {
-                if (v != Verdict.OK && d.parser().count(v) > 0)
-                {
-                    into.merge(v.label(), d.parser().count(v), Long::sum);
-                    total += d.parser().count(v);
-                }
-            }
-            for (final SingleThreadDataplane.Drop r : SingleThreadDataplane.Drop.values())
-            {
-                if (d.drops(r) > 0)
-                {
-                    into.merge(r.name().toLowerCase(Locale.ROOT).replace('_', '-'), d.drops(r), Long::sum);
-                    total += d.drops(r);
-                }
-            }
+            total += d.addDrops(into);
         }
         long overlay = 0;
         for (final StageChain chain : pipeline.chains())

@@ -1,16 +1,6 @@
 package io.dpbench.loadgen.drive;
 
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
-import io.dpbench.iptables.ChainEngine;
-import io.dpbench.iptables.Classifier;
-import io.dpbench.iptables.CompiledRules;
-import io.dpbench.iptables.IpSets;
-import io.dpbench.iptables.IptablesSelector;
-import io.dpbench.iptables.KubeProxyRenderer;
-import io.dpbench.iptables.NodeRules;
-import io.dpbench.ipvs.IpvsProxier;
-import io.dpbench.ipvs.IpvsSelector;
-import io.dpbench.ipvs.SchedulerFlags;
 import io.dpbench.loadgen.workload.Popularity;
 import io.dpbench.loadgen.workload.WorkloadSpec;
 import io.dpbench.model.ClusterModel;
@@ -244,29 +234,15 @@ public final class LoadGenerator
 
         // the dataplane: one selector per worker over the same cluster
         final IntFunction<NewFlowSelector> selectors;
-        if (options.target() != null)
+        try
         {
-            selectors = null; // the node is another process
+            // the node is another process in wire mode: no selectors here
+            selectors = options.target() != null ? null
+                : io.dpbench.cli.Selectors.of(options.mode(), options.scheduler(), spec.seed(), model, node);
         }
-        else if ("iptables".equals(options.mode()))
+        catch (final io.dpbench.model.RuleParseException ex)
         {
-            final CompiledRules compiled;
-            try
-            {
-                compiled = ChainEngine.compile(NodeRules.assemble(
-                    KubeProxyRenderer.render(model, node, KubeProxyRenderer.Options.production()), "rendered"), "rendered",
-                    node.nodeIPs(), IpSets.EMPTY);
-            }
-            catch (final io.dpbench.model.RuleParseException ex)
-            {
-                throw new IllegalStateException("the rendered rules do not parse: " + ex.getMessage(), ex);
-            }
-            final int masquerade = Ipv4Address.parse(node.primaryNodeIP());
-            selectors = w -> new IptablesSelector(new Classifier(compiled, spec.seed() + w, masquerade));
-        }
-        else
-        {
-            selectors = w -> new IpvsSelector(new IpvsProxier(node, options.scheduler(), SchedulerFlags.NONE).syncAll(model));
+            throw new IllegalStateException("the rendered rules do not parse: " + ex.getMessage(), ex);
         }
         if (options.maxConntrack() < 1)
         {

@@ -11,7 +11,6 @@ import io.dpbench.pipeline.Stage;
 import io.dpbench.pipeline.StageChain;
 import io.dpbench.select.NewFlowSelector;
 import io.dpbench.vxlan.OverlayTopology;
-import io.dpbench.wire.SocketDrops;
 import io.dpbench.wire.WireAddresses;
 import io.dpbench.wire.WireNode;
 import picocli.CommandLine.Command;
@@ -171,50 +170,56 @@ public final class RunVerb implements Verb
                 }
             }, "dpbench-run-sigterm");
             Runtime.getRuntime().addShutdownHook(hook);
-            out.println("run: node 0 listening on " + addresses.listen() + (reflect ? " (reflect)" : "") + ", "
-                + workers + " worker(s), node k at 127.0.1.k:" + port + ", local pods at " + addresses.pods());
-            out.flush();
-            final long end = duration > 0 ? System.nanoTime() + (long)(duration * 1e9) : Long.MAX_VALUE;
-            long nextPrint = System.nanoTime() + interval * 1_000_000_000L;
             try
             {
-                while (System.nanoTime() < end)
-                {
-                    final long waitNanos = Math.min(end, interval > 0 ? nextPrint : end) - System.nanoTime();
-                    if (stop.await(Math.max(1, Math.min(waitNanos, 1_000_000_000L)), TimeUnit.NANOSECONDS))
-                    {
-                        break;
-                    }
-                    if (interval > 0 && System.nanoTime() >= nextPrint)
-                    {
-                        nextPrint += interval * 1_000_000_000L;
-                        out.println("run: " + counters(wire, dataplanes));
-                        out.flush();
-                    }
-                }
-            }
-            finally
-            {
-                wire.close();
+                out.println("run: node 0 listening on " + addresses.listen() + (reflect ? " (reflect)" : "") + ", "
+                    + workers + " worker(s), node k at 127.0.1.k:" + port + ", local pods at " + addresses.pods());
+                out.flush();
+                final long end = duration > 0 ? System.nanoTime() + (long)(duration * 1e9) : Long.MAX_VALUE;
+                long nextPrint = System.nanoTime() + interval * 1_000_000_000L;
                 try
                 {
-                    Runtime.getRuntime().removeShutdownHook(hook);
+                    while (System.nanoTime() < end)
+                    {
+                        final long waitNanos = Math.min(end, interval > 0 ? nextPrint : end) - System.nanoTime();
+                        if (stop.await(Math.max(1, Math.min(waitNanos, 1_000_000_000L)), TimeUnit.NANOSECONDS))
+                        {
+                            break;
+                        }
+                        if (interval > 0 && System.nanoTime() >= nextPrint)
+                        {
+                            nextPrint += interval * 1_000_000_000L;
+                            out.println("run: " + counters(wire, dataplanes));
+                            out.flush();
+                        }
+                    }
                 }
-                catch (final IllegalStateException ex)
+                finally
                 {
-                    // shutting down (SIGTERM): the hook has run
+                    wire.close();
+                    try
+                    {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    }
+                    catch (final IllegalStateException ex)
+                    {
+                        // shutting down (SIGTERM): the hook has run
+                    }
                 }
-            }
-            try
-            {
-                final Map<String, Object> counters = counters(wire, dataplanes);
-                out.println(json ? new ObjectMapper().writeValueAsString(counters) : "run: stopped: " + counters);
-                out.flush();
+                try
+                {
+                    final Map<String, Object> counters = counters(wire, dataplanes);
+                    out.println(json ? new ObjectMapper().writeValueAsString(counters) : "run: stopped: " + counters);
+                    out.flush();
+                }
+                finally
+                {
+                    table.close(); // idempotent; closed here so that a SIGTERM's hook waits for it
+                }
             }
             finally
             {
-                table.close(); // idempotent; closed here so that a SIGTERM's hook waits for it
-                stopped.countDown();
+                stopped.countDown(); // whatever happened, a SIGTERM's hook stops waiting
             }
         }
         return 0;
@@ -252,7 +257,28 @@ public final class RunVerb implements Verb
         {
             drops.put("unroutable", wire.unroutable());
         }
-        final long kernel = SocketDrops.read(wire.localPort());
+        if (wire.pipeline() != null)
+        {
+            long overlay = 0;
+            for (final StageChain chain : wire.pipeline().chains())
+            {
+                final io.dpbench.pipeline.EncapStage encap = chain.stage(io.dpbench.pipeline.EncapStage.class);
+                overlay += encap != null ? encap.forwarder().dropped() : 0;
+            }
+            if (overlay > 0)
+            {
+                drops.put("overlay", overlay);
+            }
+        }
+        if (wire.txFull() > 0)
+        {
+            drops.put("tx-full", wire.txFull());
+        }
+        if (wire.txErrors() > 0)
+        {
+            drops.put("tx-error", wire.txErrors());
+        }
+        final long kernel = wire.kernelDrops();
         if (kernel > 0)
         {
             drops.put("kernel-socket", kernel);

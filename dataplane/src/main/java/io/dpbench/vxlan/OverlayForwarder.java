@@ -303,6 +303,13 @@ public final class OverlayForwarder
         return frames;
     }
 
+    /** Packets dropped without any frame leaving for them (no ICMP error either). */
+    public long dropped()
+    {
+        return count(Counter.DROPPED_WITHOUT_ICMP) + count(Counter.NOT_IPV4) + count(Counter.MALFORMED)
+            + count(Counter.BAD_IP_CHECKSUM);
+    }
+
     public long count(final Counter counter)
     {
         return counters[counter.ordinal()];

@@ -58,8 +58,12 @@ public final class WireNode implements AutoCloseable
     private final UnsafeBuffer rxView = new UnsafeBuffer(0, 0);
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong[] rxDrops = new AtomicLong[RxDrop.values().length];
-    private final AtomicLong sent = new AtomicLong();
-    private final AtomicLong unroutable = new AtomicLong();
+    private final AtomicLong reflected = new AtomicLong();
+    private final AtomicLong txErrors = new AtomicLong();
+    private final java.util.List<WireOutput> outputs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private long kernelDropsAtStart;
+    private long kernelDropsAtClose = -1;
+    private boolean closed;
     private long sequence;
     private final InetSocketAddress[] vteps;
     private final InetSocketAddress pods;
@@ -97,7 +101,10 @@ public final class WireNode implements AutoCloseable
         this.pipeline = reflect ? null : new Pipeline(steering, w -> chains.build(w, new WireOutput()),
             RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME, Pipeline.Idle.BACKOFF);
         final int payload = MAX_FRAME + 8;
-        final Bootstrap b = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+        // an IPv4 socket (Netty's default is dual-stack IPv6, which /proc/net/udp does not list)
+        final Bootstrap b = new Bootstrap().group(group)
+            .channelFactory(() -> new EpollDatagramChannel(io.netty.channel.socket.SocketProtocolFamily.INET))
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new io.netty.channel.WriteBufferWaterMark(8 << 20, 16 << 20))
             .option(EpollChannelOption.SO_REUSEPORT, true)
             .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, payload)
             .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(payload * 64))
@@ -120,6 +127,7 @@ public final class WireNode implements AutoCloseable
             throw new IllegalStateException("cannot listen on " + addresses.listen() + ": " + ex.getMessage(), ex);
         }
         this.channel = c;
+        this.kernelDropsAtStart = Math.max(0, SocketDrops.read(addresses.listen()));
         c.config().setAutoRead(true);
     }
 
@@ -146,7 +154,7 @@ public final class WireNode implements AutoCloseable
             if (reflect)
             {
                 ctx.write(new DatagramPacket(content.retain(), packet.sender()));
-                sent.lazySet(sent.get() + 1);
+                reflected.lazySet(reflected.get() + 1);
                 return;
             }
             final int length = content.readableBytes();
@@ -184,6 +192,13 @@ public final class WireNode implements AutoCloseable
             pipeline.submit(rxView, 8, length - 8, System.nanoTime(), sequence++);
         }
 
+        /** A send that failed (written with the void promise, its failure comes here): counted. */
+        @Override
+        public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+        {
+            txErrors.incrementAndGet();
+        }
+
         @Override
         public void channelReadComplete(final ChannelHandlerContext ctx)
         {
@@ -212,9 +227,14 @@ public final class WireNode implements AutoCloseable
         private final byte[] scratch = new byte[MAX_FRAME + 64];
         private final UnsafeBuffer header = new UnsafeBuffer(new byte[8]);
         private boolean pending;
+        /** Written by this worker only (ordered stores), read by anyone. */
+        private final AtomicLong sent = new AtomicLong();
+        private final AtomicLong unroutable = new AtomicLong();
+        private final AtomicLong txFull = new AtomicLong();
 
         WireOutput()
         {
+            outputs.add(this);
             header.putInt(0, 0x0800_0000, ByteOrder.BIG_ENDIAN);
             header.putInt(4, vni << 8, ByteOrder.BIG_ENDIAN);
         }
@@ -247,6 +267,11 @@ public final class WireNode implements AutoCloseable
             if (to == null)
             {
                 unroutable.lazySet(unroutable.get() + 1);
+                return;
+            }
+            if (!channel.isWritable())
+            {
+                txFull.lazySet(txFull.get() + 1); // the socket's queue is over its high-water mark: drop, counted
                 return;
             }
             final ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer(size);
@@ -306,14 +331,54 @@ public final class WireNode implements AutoCloseable
         return received.get();
     }
 
+    /** Datagrams sent (or reflected). */
     public long sent()
     {
-        return sent.get();
+        long n = reflected.get();
+        for (final WireOutput o : outputs)
+        {
+            n += o.sent.get();
+        }
+        return n;
     }
 
+    /** Frames for an address that is no node's VTEP. */
     public long unroutable()
     {
-        return unroutable.get();
+        long n = 0;
+        for (final WireOutput o : outputs)
+        {
+            n += o.unroutable.get();
+        }
+        return n;
+    }
+
+    /** Frames dropped because the socket's send queue was full. */
+    public long txFull()
+    {
+        long n = 0;
+        for (final WireOutput o : outputs)
+        {
+            n += o.txFull.get();
+        }
+        return n;
+    }
+
+    /** Sends that failed after they were queued. */
+    public long txErrors()
+    {
+        return txErrors.get();
+    }
+
+    /** Datagrams the kernel dropped on this node's socket since it was bound (receive buffer full); -1 if unknown. */
+    public long kernelDrops()
+    {
+        if (kernelDropsAtClose >= 0)
+        {
+            return kernelDropsAtClose;
+        }
+        final long now = SocketDrops.read(addresses.listen());
+        return now < 0 ? -1 : now - kernelDropsAtStart;
     }
 
     public long rxDrops(final RxDrop reason)
@@ -330,6 +395,11 @@ public final class WireNode implements AutoCloseable
     @Override
     public void close()
     {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
         try
         {
             channel.config().setAutoRead(false);
@@ -340,6 +410,7 @@ public final class WireNode implements AutoCloseable
                 pipeline.close();
             }
             channel.flush();
+            kernelDropsAtClose = Math.max(0, kernelDrops()); // before the socket (and its line in /proc/net/udp) goes
             channel.close().syncUninterruptibly();
         }
         finally

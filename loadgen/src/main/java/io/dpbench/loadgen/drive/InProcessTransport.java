@@ -80,7 +80,8 @@ final class InProcessTransport implements Transport
         dataplanes = new SingleThreadDataplane[workers];
         returns = new OneToOneRingBuffer[workers];
         returnDrops = new AtomicLong[workers];
-        final int ringBytes = Integer.highestOneBit(Math.min(1 << 27, Math.max(1 << 20, flows * 2 * 1600))) * 2;
+        // room for every flow's request and reply at the largest frame, 1 MiB to 64 MiB per worker
+        final int ringBytes = Integer.highestOneBit((int)Math.min(1L << 25, Math.max(1L << 20, flows * 2L * 1600))) * 2;
         for (int w = 0; w < workers; w++)
         {
             returns[w] = new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
@@ -110,11 +111,11 @@ final class InProcessTransport implements Transport
     }
 
     @Override
-    public void send(final MutableDirectBuffer buffer, final int offset, final int length, final int node)
+    public boolean send(final MutableDirectBuffer buffer, final int offset, final int length, final int node)
     {
         if (closed)
         {
-            return;
+            return false;
         }
         if (node > 0 && node < fromNode.length)
         {
@@ -127,6 +128,7 @@ final class InProcessTransport implements Transport
         {
             pipeline.submit(buffer, offset, length, System.nanoTime(), sequence++);
         }
+        return true;
     }
 
     @Override
@@ -166,7 +168,7 @@ final class InProcessTransport implements Transport
     }
 
     @Override
-    public void drain(final FrameHandler frames, final long sent, final long quietNanos)
+    public void drain(final FrameHandler frames, final java.util.function.LongSupplier sent, final long quietNanos)
     {
         long quietSince = System.nanoTime();
         while (System.nanoTime() - quietSince < quietNanos)
@@ -176,7 +178,7 @@ final class InProcessTransport implements Transport
             {
                 quietSince = System.nanoTime();
             }
-            else if (pipeline.processed() + pipeline.rxMissedTotal() + pipeline.oversize() >= sent)
+            else if (pipeline.processed() + pipeline.rxMissedTotal() + pipeline.oversize() >= sent.getAsLong())
             {
                 quietSince = Math.min(quietSince, System.nanoTime() - quietNanos + 20_000_000L); // 20 ms more
             }
@@ -208,8 +210,7 @@ final class InProcessTransport implements Transport
             {
                 overlay += chain.stage(DecapStage.class).decapsulator().drops(r);
             }
-            final OverlayForwarder f = chain.stage(EncapStage.class).forwarder();
-            overlay += f.count(OverlayForwarder.Counter.NOT_IPV4) + f.count(OverlayForwarder.Counter.MALFORMED);
+            overlay += chain.stage(EncapStage.class).forwarder().dropped();
         }
         total += put(into, "overlay", overlay);
         total += put(into, "rx-missed (ring full)", pipeline.rxMissedTotal());
@@ -240,7 +241,13 @@ final class InProcessTransport implements Transport
     @Override
     public void close()
     {
-        pipeline.close();
-        table.close();
+        try
+        {
+            pipeline.close();
+        }
+        finally
+        {
+            table.close();
+        }
     }
 }

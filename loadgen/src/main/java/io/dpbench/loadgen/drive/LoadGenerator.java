@@ -135,6 +135,8 @@ public final class LoadGenerator
     private long late;
     private long timedOut;
     private long unexpected;
+    /** Open loop: how far behind its schedule a request left at worst (no free flow, or a slow generator). */
+    private long maxLagNanos;
     /** Set once the pipeline is closed: frames still coming out are counted, nothing more is sent. */
     private boolean closed;
     /** The bound is reached: replies still answered, no new exchanges. */
@@ -304,6 +306,7 @@ public final class LoadGenerator
                     long intended = start + (long)(scheduled * period);
                     while (intended <= now && !ready.isEmpty())
                     {
+                        maxLagNanos = Math.max(maxLagNanos, now - intended);
                         sendRequest(ready.pollInt(), intended);
                         scheduled++;
                         intended = start + (long)(scheduled * period);
@@ -329,9 +332,10 @@ public final class LoadGenerator
                 }
                 if (now >= nextSecond)
                 {
+                    final long intervalStart = nextSecond - 1_000_000_000L;
                     nextSecond += 1_000_000_000L;
                     interval = recorder.getIntervalHistogram(interval);
-                    if (now - start > options.warmupNanos())
+                    if (intervalStart - start >= options.warmupNanos())
                     {
                         total.add(interval); // the summary leaves out the warm-up seconds (JIT, first conntrack inserts)
                     }
@@ -353,7 +357,7 @@ public final class LoadGenerator
             final long elapsed = System.nanoTime() - start;
             // stop sending new exchanges; what is in flight comes back (and is still answered) until 200 ms are quiet
             draining = true;
-            transport.drain(frames, sent, 200_000_000L);
+            transport.drain(frames, () -> sent, 200_000_000L);
             closed = true;
             interval = recorder.getIntervalHistogram(interval);
             total.add(interval);
@@ -555,8 +559,10 @@ public final class LoadGenerator
         {
             return; // the run is over: not sent, not counted
         }
-        sent++;
-        transport.send(buffer, offset, length, node);
+        if (transport.send(buffer, offset, length, node))
+        {
+            sent++;
+        }
     }
 
     /** Flows whose reply is overdue (dropped somewhere, counted there) are replaced. */
@@ -577,7 +583,7 @@ public final class LoadGenerator
         final java.util.Map<String, Long> drops = new java.util.TreeMap<>();
         final long counted = transport.drops(drops);
         return new LoadResult(options, elapsedNanos, sent, received, requests, counted, drops, newFlows, flowsCompleted,
-            backendChanged, untranslated, late, timedOut, unexpected, total.copy());
+            backendChanged, untranslated, late, timedOut, unexpected, total.copy(), maxLagNanos);
     }
 
     static String micros(final long nanos)

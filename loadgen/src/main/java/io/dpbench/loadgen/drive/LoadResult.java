@@ -14,11 +14,26 @@ import java.util.Map;
  */
 public record LoadResult(LoadGenerator.Options options, long elapsedNanos, long sent, long received, long requests,
     long countedDrops, Map<String, Long> drops, long newFlows, long flowsCompleted, long backendChanged,
-    long untranslated, long late, long timedOut, long unexpected, Histogram latency)
+    long untranslated, long late, long timedOut, long unexpected, Histogram latency, long maxLagNanos)
 {
+    /**
+     * sent == received + counted drops. Over the wire the node's own drops are in the node's counters
+     * ({@code dpbench run --json}), so there this is {@code unaccounted() == the node's drops}, checked by the caller.
+     */
     public boolean accountingHolds()
     {
         return sent == received + countedDrops;
+    }
+
+    /** Frames neither received nor dropped with a reason this side counted: the node's drops, over the wire. */
+    public long unaccounted()
+    {
+        return sent - received - countedDrops;
+    }
+
+    public boolean wire()
+    {
+        return options.target() != null;
     }
 
     /** The summary as a JSON-ready map (rates, drops, latency percentiles in microseconds, the workload). */
@@ -37,7 +52,14 @@ public record LoadResult(LoadGenerator.Options options, long elapsedNanos, long 
         m.put("sent", sent);
         m.put("received", received);
         m.put("counted_drops", countedDrops);
-        m.put("accounting_holds", accountingHolds());
+        if (wire())
+        {
+            m.put("unaccounted", unaccounted()); // must equal the node's counted drops (dpbench run's "dropped")
+        }
+        else
+        {
+            m.put("accounting_holds", accountingHolds());
+        }
         m.put("drops", drops);
         m.put("sent_pps", Math.round(sent / seconds));
         m.put("received_pps", Math.round(received / seconds));
@@ -49,6 +71,10 @@ public record LoadResult(LoadGenerator.Options options, long elapsedNanos, long 
         m.put("late_replies", late);
         m.put("timed_out", timedOut);
         m.put("unexpected_frames", unexpected);
+        if (options.ratePps() > 0)
+        {
+            m.put("max_send_lag_ms", Math.round(maxLagNanos / 1e4) / 100.0);
+        }
         final Map<String, Object> l = new LinkedHashMap<>();
         l.put("count", latency.getTotalCount());
         for (final double p : new double[]{50, 90, 99, 99.9, 99.99, 100})

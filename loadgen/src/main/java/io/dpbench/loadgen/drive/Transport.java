@@ -18,8 +18,12 @@ interface Transport extends AutoCloseable
         void frame(MutableDirectBuffer buffer, int offset, int length);
     }
 
-    /** Send a pod's frame, from a pod on overlay node {@code node} (0: the node under test's own pods). */
-    void send(MutableDirectBuffer buffer, int offset, int length, int node);
+    /**
+     * Send a pod's frame, from a pod on overlay node {@code node} (0: the node under test's own pods). Returns false
+     * only when the transport is closed and nothing was sent; a frame it refuses at a full queue counts as sent and
+     * as a counted drop.
+     */
+    boolean send(MutableDirectBuffer buffer, int offset, int length, int node);
 
     /** Hand up to {@code limit} frames the node sent out to {@code handler}; returns how many. */
     int poll(FrameHandler handler, int limit);
@@ -31,7 +35,7 @@ interface Transport extends AutoCloseable
      * The run is over: let what is in flight come back through {@code handler} (at most {@code quietNanos} of
      * nothing arriving), then stop the node side. {@code sent} is how many frames the generator sent.
      */
-    void drain(FrameHandler handler, long sent, long quietNanos);
+    void drain(FrameHandler handler, java.util.function.LongSupplier sent, long quietNanos);
 
     /** Frames dropped with a counted reason so far (progress lines). */
     long dropsSoFar();

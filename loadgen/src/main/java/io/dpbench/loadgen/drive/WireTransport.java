@@ -29,6 +29,13 @@ final class WireTransport implements Transport
     private final ByteBuffer in = ByteBuffer.allocateDirect(65536);
     private final UnsafeBuffer inView = new UnsafeBuffer(in);
     private long refused;
+    private final long[] dropsAtStart;
+
+    /** Node k's VTEP (k > 0) or node 0's pods (k = 0), on the target's port. */
+    private InetSocketAddress address(final int k)
+    {
+        return new InetSocketAddress(k == 0 ? "127.0.2.0" : "127.0.1." + k, target.getPort());
+    }
 
     WireTransport(final InetSocketAddress target, final int nodes)
     {
@@ -38,6 +45,7 @@ final class WireTransport implements Transport
         }
         this.target = target;
         sockets = new DatagramChannel[nodes];
+        dropsAtStart = new long[nodes];
         try
         {
             for (int k = 0; k < nodes; k++)
@@ -45,9 +53,10 @@ final class WireTransport implements Transport
                 final DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
                 c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 8 << 20);
                 c.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 8 << 20);
-                c.bind(new InetSocketAddress(k == 0 ? "127.0.2.0" : "127.0.1." + k, target.getPort()));
+                c.bind(address(k));
                 c.configureBlocking(false);
                 sockets[k] = c;
+                dropsAtStart[k] = Math.max(0, SocketDrops.read(address(k)));
             }
         }
         catch (final IOException ex)
@@ -65,7 +74,7 @@ final class WireTransport implements Transport
     }
 
     @Override
-    public void send(final MutableDirectBuffer buffer, final int offset, final int length, final int node)
+    public boolean send(final MutableDirectBuffer buffer, final int offset, final int length, final int node)
     {
         out.clear();
         out.putInt(0x0800_0000).putInt(1 << 8);
@@ -77,6 +86,7 @@ final class WireTransport implements Transport
             {
                 refused++; // the socket's send buffer is full: not sent, counted
             }
+            return true;
         }
         catch (final IOException ex)
         {
@@ -124,7 +134,7 @@ final class WireTransport implements Transport
     }
 
     @Override
-    public void drain(final FrameHandler handler, final long sent, final long quietNanos)
+    public void drain(final FrameHandler handler, final java.util.function.LongSupplier sent, final long quietNanos)
     {
         long quietSince = System.nanoTime();
         while (System.nanoTime() - quietSince < quietNanos)
@@ -150,7 +160,10 @@ final class WireTransport implements Transport
     public long drops(final Map<String, Long> into)
     {
         long kernel = 0;
-        kernel += Math.max(0, SocketDrops.read(target.getPort())); // our sockets and the node's share the port
+        for (int k = 0; k < sockets.length; k++)
+        {
+            kernel += Math.max(0, SocketDrops.read(address(k)) - dropsAtStart[k]); // ours only: the node counts its own
+        }
         if (kernel > 0)
         {
             into.put("kernel-socket", kernel);

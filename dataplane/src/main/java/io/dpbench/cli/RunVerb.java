@@ -35,7 +35,8 @@ import java.util.function.IntFunction;
     mixinStandardHelpOptions = true,
     header = "Run the node's dataplane as a userspace VTEP: VXLAN over UDP in, through the pipeline, out to the VTEPs.",
     description = {
-        "Node 0 of --nodes K listens on 127.0.1.0:PORT (Netty epoll, batched receive) for VXLAN datagrams (the 8-byte",
+        "Node 0 of --nodes K listens on 127.0.1.0:PORT (Netty epoll, batched receive; --sockets sockets with",
+        "SO_REUSEPORT, one per worker by default, each read by its own thread) for VXLAN datagrams (the 8-byte",
         "header and the inner Ethernet frame), checks the header (I flag, reserved bits, --vni), and runs each inner",
         "frame through the pipeline (conntrack, iptables or IPVS on a new flow, NAT, route, encapsulation). A frame",
         "for a pod on node k leaves as a VXLAN datagram to 127.0.1.k:PORT; one for a pod of this node to",
@@ -64,6 +65,10 @@ public final class RunVerb implements Verb
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "pipeline workers (default: ${DEFAULT-VALUE})")
     int workers;
+
+    @Option(names = "--sockets", paramLabel = "N", description = "UDP sockets on the port (SO_REUSEPORT), each read by its "
+        + "own thread, a producer of its own rings to every worker (default: one per worker)")
+    Integer sockets;
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "8472", description = "the VTEPs' UDP port (default: ${DEFAULT-VALUE})")
     int port;
@@ -101,6 +106,11 @@ public final class RunVerb implements Verb
         if (workers < 1 || workers > 64)
         {
             throw new ParameterException(spec.commandLine(), "--workers must be between 1 and 64, got " + workers);
+        }
+        final int socketCount = sockets != null ? sockets : workers;
+        if (socketCount < 1 || socketCount > 64)
+        {
+            throw new ParameterException(spec.commandLine(), "--sockets must be between 1 and 64, got " + socketCount);
         }
         if (port < 1 || port > 65535)
         {
@@ -147,7 +157,7 @@ public final class RunVerb implements Verb
                     final Stage[] all = Arrays.copyOf(stages, stages.length + 1);
                     all[stages.length] = WireNode.flushStage(output);
                     return StageChain.of(all);
-                }, vni, reflect);
+                }, vni, reflect, socketCount);
             }
             catch (final IllegalStateException ex)
             {
@@ -173,7 +183,7 @@ public final class RunVerb implements Verb
             try
             {
                 out.println("run: node 0 listening on " + addresses.listen() + (reflect ? " (reflect)" : "") + ", "
-                    + workers + " worker(s), node k at 127.0.1.k:" + port + ", local pods at " + addresses.pods());
+                    + workers + " worker(s), " + socketCount + " socket(s), node k at 127.0.1.k:" + port + ", local pods at " + addresses.pods());
                 out.flush();
                 final long end = duration > 0 ? System.nanoTime() + (long)(duration * 1e9) : Long.MAX_VALUE;
                 long nextPrint = System.nanoTime() + interval * 1_000_000_000L;

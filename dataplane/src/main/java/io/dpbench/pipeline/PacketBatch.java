@@ -40,6 +40,9 @@ public final class PacketBatch
     final RemoteVtep[] remote = new RemoteVtep[CAPACITY];
     private int size;
 
+    /** The rx producer whose pool the batch belongs to (a worker returns it there). */
+    private final int producer;
+
     public PacketBatch()
     {
         this(MAX_FRAME);
@@ -48,6 +51,12 @@ public final class PacketBatch
     /** Slots for frames of up to {@code maxFrame} bytes (at most {@link #LARGEST_FRAME}). */
     public PacketBatch(final int maxFrame)
     {
+        this(maxFrame, 0);
+    }
+
+    PacketBatch(final int maxFrame, final int producer)
+    {
+        this.producer = producer;
         if (maxFrame < 64 || maxFrame > LARGEST_FRAME)
         {
             throw new IllegalArgumentException("maxFrame " + maxFrame + " outside 64.." + LARGEST_FRAME);
@@ -79,6 +88,11 @@ public final class PacketBatch
     public int size()
     {
         return size;
+    }
+
+    int producer()
+    {
+        return producer;
     }
 
     public boolean isFull()

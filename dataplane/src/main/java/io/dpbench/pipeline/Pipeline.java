@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.function.IntFunction;
 
 /**
- * The node's dataplane over several worker threads. The caller's thread is rx: {@link #submit} steers each frame to
- * a worker ({@link FlowSteering}: both directions of a connection meet on one worker), copies it into that worker's
+ * The node's dataplane over several worker threads. The caller's thread is rx (or several threads, each its own
+ * {@link Rx} with its own rings, e.g. one per SO_REUSEPORT socket): {@link #submit} steers each frame to a worker ({@link FlowSteering}: both directions of a connection meet on one worker), copies it into that worker's
  * batch being filled, and hands full batches over the worker's single-producer single-consumer ring (JCTools); each
  * worker runs its own {@link StageChain} over them. No locks on the packet path: the rings are lock-free, each
  * worker owns its stages, its conntrack cache and its proxy state (its own rr cursors, its own SNAT ports), and the
@@ -44,18 +44,9 @@ public final class Pipeline implements AutoCloseable
     private final Thread[] threads;
     private final FlowSteering steering;
     private final Overflow overflow;
-    private final PacketBatch[] filling;
-    private final long[] rxMissed;
-    private long oversize;
     private final int maxFrame;
-    private long submitted;
+    private final Rx[] producers;
     private boolean closed;
-    /**
-     * How rx waits (for room in WAIT mode, for the workers in {@link #awaitProcessed}): busy-spinning when rx and the
-     * workers each have a core (a dataplane's dedicated cores); else spin briefly, then yield, then park, so that a
-     * worker sharing this core can run.
-     */
-    private final IdleStrategy waiting;
 
     /**
      * Start {@code steering.workers()} workers, worker i running {@code chains.apply(i)} (a new chain per worker).
@@ -80,6 +71,20 @@ public final class Pipeline implements AutoCloseable
     public Pipeline(final FlowSteering steering, final IntFunction<StageChain> chains, final int ringBatches,
         final Overflow overflow, final int maxFrame, final Idle idle)
     {
+        this(steering, chains, ringBatches, overflow, maxFrame, idle, 1);
+    }
+
+    /**
+     * As above, with {@code rxThreads} producers: each its own {@link Rx} (e.g. one per SO_REUSEPORT socket), with
+     * its own single-producer ring and batch pool towards every worker, so that no ring has two producers.
+     */
+    public Pipeline(final FlowSteering steering, final IntFunction<StageChain> chains, final int ringBatches,
+        final Overflow overflow, final int maxFrame, final Idle idle, final int rxThreads)
+    {
+        if (rxThreads < 1)
+        {
+            throw new IllegalArgumentException("rx threads " + rxThreads + ": need at least 1");
+        }
         this.steering = steering;
         this.maxFrame = maxFrame;
         this.overflow = overflow;
@@ -87,20 +92,25 @@ public final class Pipeline implements AutoCloseable
         // rx and every worker on a core of its own: spin (a dataplane's dedicated cores; a parked worker would let
         // its ring fill within its park time); else back off, yielding first, so that threads sharing a core run
         final boolean coreEach = idle == Idle.SPIN
-            || idle == Idle.AUTO && n + 1 <= Runtime.getRuntime().availableProcessors();
-        waiting = coreEach ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(20, 1_000, 1_000, 20_000);
+            || idle == Idle.AUTO && n + rxThreads <= Runtime.getRuntime().availableProcessors();
         workers = new Worker[n];
         threads = new Thread[n];
-        filling = new PacketBatch[n];
-        rxMissed = new long[n];
         for (int i = 0; i < n; i++)
         {
-            workers[i] = new Worker(i, chains.apply(i), ringBatches,
+            workers[i] = new Worker(i, chains.apply(i), ringBatches, rxThreads,
                 coreEach ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(100, 1_000, 1_000, 100_000));
-            for (int b = 0; b < ringBatches + 2; b++)
+            for (int p = 0; p < rxThreads; p++)
             {
-                workers[i].free.offer(new PacketBatch(maxFrame));
+                for (int b = 0; b < ringBatches + 2; b++)
+                {
+                    workers[i].free[p].offer(new PacketBatch(maxFrame, p));
+                }
             }
+        }
+        producers = new Rx[rxThreads];
+        for (int p = 0; p < rxThreads; p++)
+        {
+            producers[p] = new Rx(p, coreEach ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(20, 1_000, 1_000, 20_000));
         }
         for (int i = 0; i < n; i++)
         {
@@ -111,72 +121,127 @@ public final class Pipeline implements AutoCloseable
     }
 
     /**
-     * rx: one frame in. Returns false when it was refused (larger than a slot, counted as oversize) or dropped with its
-     * batch (DROP mode, ring full, counted as rx-missed).
+     * One producer (an rx thread): it steers frames, fills its batches and hands them over its own rings. Used by
+     * one thread only; each Rx of a pipeline may be used by a different thread.
      */
-    public boolean submit(final DirectBuffer buffer, final int offset, final int length, final long timestampNanos,
-        final long sequence)
+    public final class Rx
     {
-        submitted++;
-        if (length > maxFrame)
+        private final int index;
+        private final PacketBatch[] filling = new PacketBatch[workers.length];
+        private final long[] rxMissed = new long[workers.length];
+        private long oversize;
+        private long submitted;
+        /**
+         * How this rx waits (for room in WAIT mode, for the workers in {@link #awaitProcessed}): busy-spinning when
+         * rx and the workers each have a core (a dataplane's dedicated cores); else spin briefly, then yield, then
+         * park, so that a worker sharing this core can run.
+         */
+        private final IdleStrategy waiting;
+
+        Rx(final int index, final IdleStrategy waiting)
         {
-            oversize++;
-            return false;
+            this.index = index;
+            this.waiting = waiting;
         }
-        final int w = steering.worker(buffer, offset, length);
-        PacketBatch batch = filling[w];
-        if (batch == null)
+
+        /**
+         * One frame in. Returns false when it was refused (larger than a slot, counted as oversize) or dropped with
+         * its batch (DROP mode, ring full, counted as rx-missed).
+         */
+        public boolean submit(final DirectBuffer buffer, final int offset, final int length, final long timestampNanos,
+            final long sequence)
         {
-            batch = takeFree(w);
+            submitted++;
+            if (length > maxFrame)
+            {
+                oversize++;
+                return false;
+            }
+            final int w = steering.worker(buffer, offset, length);
+            PacketBatch batch = filling[w];
             if (batch == null)
             {
-                rxMissed[w]++;
-                return false;
+                batch = takeFree(w);
+                if (batch == null)
+                {
+                    rxMissed[w]++;
+                    return false;
+                }
+                filling[w] = batch;
             }
-            filling[w] = batch;
+            batch.add(buffer, offset, length, timestampNanos, sequence);
+            return !batch.isFull() || handOver(w);
         }
-        batch.add(buffer, offset, length, timestampNanos, sequence);
-        return !batch.isFull() || handOver(w);
-    }
 
-    private PacketBatch takeFree(final int w)
-    {
-        PacketBatch batch = workers[w].free.poll();
-        waiting.reset();
-        while (batch == null && overflow == Overflow.WAIT)
+        private PacketBatch takeFree(final int w)
         {
-            checkWorker(w);
-            waiting.idle();
-            batch = workers[w].free.poll();
-        }
-        return batch;
-    }
-
-    /** Hand worker w's batch over; false when DROP mode dropped it (ring full; its frames counted as rx-missed). */
-    private boolean handOver(final int w)
-    {
-        final PacketBatch batch = filling[w];
-        if (batch == null || batch.size() == 0)
-        {
-            return true;
-        }
-        if (!workers[w].rx.offer(batch))
-        {
-            if (overflow == Overflow.DROP)
-            {
-                rxMissed[w] += batch.size();
-                batch.clear(); // stays the batch being filled
-                return false;
-            }
+            PacketBatch batch = workers[w].free[index].poll();
             waiting.reset();
-            while (!workers[w].rx.offer(batch))
+            while (batch == null && overflow == Overflow.WAIT)
             {
                 checkWorker(w);
                 waiting.idle();
+                batch = workers[w].free[index].poll();
+            }
+            return batch;
+        }
+
+        /** Hand worker w's batch over; false when DROP mode dropped it (ring full; its frames counted as rx-missed). */
+        private boolean handOver(final int w)
+        {
+            final PacketBatch batch = filling[w];
+            if (batch == null || batch.size() == 0)
+            {
+                return true;
+            }
+            if (!workers[w].rx[index].offer(batch))
+            {
+                if (overflow == Overflow.DROP)
+                {
+                    rxMissed[w] += batch.size();
+                    batch.clear(); // stays the batch being filled
+                    return false;
+                }
+                waiting.reset();
+                while (!workers[w].rx[index].offer(batch))
+                {
+                    checkWorker(w);
+                    waiting.idle();
+                }
+            }
+            filling[w] = null;
+            return true;
+        }
+
+        /**
+         * Hand over every partial batch now (end of input, or a pause in a live stream); in DROP mode a full ring
+         * drops it, counted as rx-missed, as it would any batch.
+         */
+        public void flush()
+        {
+            for (int w = 0; w < workers.length; w++)
+            {
+                handOver(w);
             }
         }
-        filling[w] = null;
-        return true;
+    }
+
+    /** Producer p (0 is the one {@link #submit} and {@link #flush} use). */
+    public Rx rx(final int p)
+    {
+        return producers[p];
+    }
+
+    public int rxThreads()
+    {
+        return producers.length;
+    }
+
+    /** Producer 0's {@link Rx#submit}: the single-rx-thread case. */
+    public boolean submit(final DirectBuffer buffer, final int offset, final int length, final long timestampNanos,
+        final long sequence)
+    {
+        return producers[0].submit(buffer, offset, length, timestampNanos, sequence);
     }
 
     private void checkWorker(final int w)
@@ -187,16 +252,10 @@ public final class Pipeline implements AutoCloseable
         }
     }
 
-    /**
-     * Hand over every partial batch now (end of input, or a pause in a live stream); in DROP mode a full ring drops
-     * it, counted as rx-missed, as it would any batch.
-     */
+    /** Producer 0's {@link Rx#flush}. */
     public void flush()
     {
-        for (int w = 0; w < workers.length; w++)
-        {
-            handOver(w);
-        }
+        producers[0].flush();
     }
 
     /** Frames the workers have finished with, all of them (for a caller waiting for its frames to pass). */
@@ -210,11 +269,20 @@ public final class Pipeline implements AutoCloseable
         return sum;
     }
 
-    /** Wait until every frame submitted and not refused has been processed; rethrows a worker's failure. */
+    /**
+     * Wait until every frame submitted and not refused has been processed; rethrows a worker's failure. For the
+     * single-rx case (it flushes producer 0, from that producer's thread).
+     */
     public void awaitProcessed()
     {
         flush();
-        final long target = submitted - oversize - rxMissedTotal();
+        long submitted = 0;
+        for (final Rx rx : producers)
+        {
+            submitted += rx.submitted;
+        }
+        final long target = submitted - oversize() - rxMissedTotal();
+        final IdleStrategy waiting = producers[0].waiting;
         waiting.reset();
         while (processed() < target)
         {
@@ -238,7 +306,10 @@ public final class Pipeline implements AutoCloseable
         RuntimeException flushFailure = null;
         try
         {
-            flush();
+            for (final Rx rx : producers)
+            {
+                rx.flush(); // every producer has stopped by now: its partial batches go from this thread
+            }
         }
         catch (final RuntimeException ex)
         {
@@ -307,24 +378,35 @@ public final class Pipeline implements AutoCloseable
         return workers[worker].processed.get();
     }
 
+    /** Frames dropped at rx for worker i (ring full), over every producer. */
     public long rxMissed(final int worker)
     {
-        return rxMissed[worker];
+        long sum = 0;
+        for (final Rx rx : producers)
+        {
+            sum += rx.rxMissed[worker];
+        }
+        return sum;
     }
 
     public long rxMissedTotal()
     {
         long sum = 0;
-        for (final long m : rxMissed)
+        for (int w = 0; w < workers.length; w++)
         {
-            sum += m;
+            sum += rxMissed(w);
         }
         return sum;
     }
 
-    /** Frames refused at rx for being larger than a slot. */
+    /** Frames refused at rx for being larger than a slot, over every producer. */
     public long oversize()
     {
-        return oversize;
+        long sum = 0;
+        for (final Rx rx : producers)
+        {
+            sum += rx.oversize;
+        }
+        return sum;
     }
 }

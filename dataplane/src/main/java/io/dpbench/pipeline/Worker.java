@@ -15,8 +15,9 @@ final class Worker implements Runnable
 {
     final int index;
     final StageChain chain;
-    final SpscArrayQueue<PacketBatch> rx;
-    final SpscArrayQueue<PacketBatch> free;
+    /** Per producer: its ring of batches to process, and the ring its emptied batches go back on. */
+    final SpscArrayQueue<PacketBatch>[] rx;
+    final SpscArrayQueue<PacketBatch>[] free;
     /** Frames processed, published (ordered store) after each batch. */
     final AtomicLong processed = new AtomicLong();
     private volatile boolean stopping;
@@ -25,13 +26,49 @@ final class Worker implements Runnable
 
     private final IdleStrategy idle;
 
-    Worker(final int index, final StageChain chain, final int ringBatches, final IdleStrategy idle)
+    @SuppressWarnings("unchecked")
+    Worker(final int index, final StageChain chain, final int ringBatches, final int producers, final IdleStrategy idle)
     {
         this.idle = idle;
         this.index = index;
         this.chain = chain;
-        this.rx = new SpscArrayQueue<>(ringBatches);
-        this.free = new SpscArrayQueue<>(ringBatches + 2);
+        this.rx = new SpscArrayQueue[producers];
+        this.free = new SpscArrayQueue[producers];
+        for (int p = 0; p < producers; p++)
+        {
+            rx[p] = new SpscArrayQueue<>(ringBatches);
+            free[p] = new SpscArrayQueue<>(ringBatches + 2);
+        }
+    }
+
+    /** The next batch from any producer's ring, taking them in turn; null when all are empty. */
+    private PacketBatch next()
+    {
+        final int n = rx.length;
+        for (int i = 0; i < n; i++)
+        {
+            final PacketBatch batch = rx[turn].poll();
+            turn = turn + 1 == n ? 0 : turn + 1;
+            if (batch != null)
+            {
+                return batch;
+            }
+        }
+        return null;
+    }
+
+    private int turn;
+
+    private boolean allEmpty()
+    {
+        for (final SpscArrayQueue<PacketBatch> q : rx)
+        {
+            if (!q.isEmpty())
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     void stop()
@@ -46,18 +83,18 @@ final class Worker implements Runnable
         {
             while (true)
             {
-                final PacketBatch batch = rx.poll();
+                final PacketBatch batch = next();
                 if (batch != null)
                 {
                     chain.process(batch);
                     processed.lazySet(processed.get() + batch.size());
                     batch.clear();
-                    free.offer(batch); // never full: it holds every batch this worker has
+                    free[batch.producer()].offer(batch); // never full: it holds every batch of that producer
                     idle.reset();
                 }
                 else if (stopping)
                 {
-                    if (rx.isEmpty())
+                    if (allEmpty())
                     {
                         break;
                     }

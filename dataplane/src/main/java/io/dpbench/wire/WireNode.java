@@ -51,23 +51,20 @@ public final class WireNode implements AutoCloseable
 
     private final WireAddresses addresses;
     private final MultiThreadIoEventLoopGroup group;
-    private final Channel channel;
+    /** One socket per rx thread, all bound to the listen address with SO_REUSEPORT (the kernel spreads datagrams). */
+    private final Channel[] channels;
     private final Pipeline pipeline;
     private final boolean reflect;
     private final int vni;
-    private final UnsafeBuffer rxView = new UnsafeBuffer(0, 0);
-    private final AtomicLong received = new AtomicLong();
-    private final AtomicLong[] rxDrops = new AtomicLong[RxDrop.values().length];
+    private final java.util.List<Receiver> receivers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicLong reflected = new AtomicLong();
     private final AtomicLong txErrors = new AtomicLong();
     private final java.util.List<WireOutput> outputs = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long kernelDropsAtStart;
     private long kernelDropsAtClose = -1;
     private boolean closed;
-    private long sequence;
     private final InetSocketAddress[] vteps;
     private final InetSocketAddress pods;
-    private final byte[] rxCopy = new byte[MAX_FRAME + 64];
 
     /**
      * Bind {@code addresses.listen()} and start. {@code chains} builds worker i's stage chain around the output it is
@@ -77,14 +74,21 @@ public final class WireNode implements AutoCloseable
     public WireNode(final WireAddresses addresses, final FlowSteering steering, final ChainFactory chains, final int vni,
         final boolean reflect) throws InterruptedException
     {
+        this(addresses, steering, chains, vni, reflect, 1);
+    }
+
+    /** As above with {@code sockets} sockets on the port (SO_REUSEPORT), each read by its own event loop thread. */
+    public WireNode(final WireAddresses addresses, final FlowSteering steering, final ChainFactory chains, final int vni,
+        final boolean reflect, final int sockets) throws InterruptedException
+    {
+        if (sockets < 1 || sockets > 64)
+        {
+            throw new IllegalArgumentException("sockets must be between 1 and 64, got " + sockets);
+        }
         if (!Epoll.isAvailable())
         {
             throw new IllegalStateException("Netty's native epoll transport is not available here: "
                 + Epoll.unavailabilityCause());
-        }
-        for (int i = 0; i < rxDrops.length; i++)
-        {
-            rxDrops[i] = new AtomicLong();
         }
         this.addresses = addresses;
         this.vteps = new InetSocketAddress[addresses.topology().nodes()];
@@ -95,11 +99,12 @@ public final class WireNode implements AutoCloseable
         this.pods = addresses.pods();
         this.reflect = reflect;
         this.vni = vni;
-        this.group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(sockets, EpollIoHandler.newFactory());
         // many small batches (rx hands over at the end of each receive burst) and a worker that backs off when idle:
         // rx is Netty's event loop, asleep in epoll_wait when idle, and the load often shares the machine
-        this.pipeline = reflect ? null : new Pipeline(steering, w -> chains.build(w, new WireOutput()),
-            RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME, Pipeline.Idle.BACKOFF);
+        this.channels = new Channel[sockets];
+        this.pipeline = reflect ? null : new Pipeline(steering, w -> chains.build(w, new WireOutput(w % sockets)),
+            RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME, Pipeline.Idle.BACKOFF, sockets);
         final int payload = MAX_FRAME + 8;
         // an IPv4 socket (Netty's default is dual-stack IPv6, which /proc/net/udp does not list)
         final Bootstrap b = new Bootstrap().group(group)
@@ -110,15 +115,24 @@ public final class WireNode implements AutoCloseable
             .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(payload * 64))
             .option(ChannelOption.SO_RCVBUF, 8 << 20)
             .option(ChannelOption.SO_SNDBUF, 8 << 20)
-            .option(ChannelOption.AUTO_READ, false) // reading starts once this object is complete (below)
-            .handler(new Rx());
-        Channel c;
+            .option(ChannelOption.AUTO_READ, false); // reading starts once this object is complete (below)
         try
         {
-            c = b.bind(addresses.listen()).sync().channel();
+            for (int p = 0; p < sockets; p++)
+            {
+                // each socket its own receiver, on its own event loop: producer p of the pipeline
+                channels[p] = b.clone().handler(new Receiver(p)).bind(addresses.listen()).sync().channel();
+            }
         }
         catch (final Exception ex)
         {
+            for (final Channel c : channels)
+            {
+                if (c != null)
+                {
+                    c.close();
+                }
+            }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             if (pipeline != null)
             {
@@ -126,9 +140,11 @@ public final class WireNode implements AutoCloseable
             }
             throw new IllegalStateException("cannot listen on " + addresses.listen() + ": " + ex.getMessage(), ex);
         }
-        this.channel = c;
         this.kernelDropsAtStart = Math.max(0, SocketDrops.read(addresses.listen()));
-        c.config().setAutoRead(true);
+        for (final Channel c : channels)
+        {
+            c.config().setAutoRead(true);
+        }
     }
 
     /** Builds worker i's stages around its output. */
@@ -143,9 +159,34 @@ public final class WireNode implements AutoCloseable
     /** Batches per worker ring: 256 x 64 slots of 2 KiB, ~35 MB per worker, a NIC ring's thousands of descriptors. */
     public static final int RING_BATCHES = 256;
 
-    /** rx, on the event loop: validate the VXLAN header, hand the inner frame over (or reflect the datagram). */
-    private final class Rx extends SimpleChannelInboundHandler<DatagramPacket>
+    /**
+     * rx on one socket's event loop (producer {@code index} of the pipeline): validate the VXLAN header, hand the
+     * inner frame over (or reflect the datagram). Its counters have one writer, this thread.
+     */
+    private final class Receiver extends SimpleChannelInboundHandler<DatagramPacket>
     {
+        private final Pipeline.Rx rx;
+        private final UnsafeBuffer rxView = new UnsafeBuffer(0, 0);
+        private final byte[] rxCopy = new byte[MAX_FRAME + 64];
+        private final AtomicLong received = new AtomicLong();
+        private final AtomicLong[] drops = new AtomicLong[RxDrop.values().length];
+        private long sequence;
+
+        Receiver(final int index)
+        {
+            this.rx = pipeline != null ? pipeline.rx(index) : null;
+            for (int i = 0; i < drops.length; i++)
+            {
+                drops[i] = new AtomicLong();
+            }
+            receivers.add(this);
+        }
+
+        private void count(final RxDrop reason)
+        {
+            drops[reason.ordinal()].lazySet(drops[reason.ordinal()].get() + 1);
+        }
+
         @Override
         protected void channelRead0(final ChannelHandlerContext ctx, final DatagramPacket packet)
         {
@@ -154,7 +195,7 @@ public final class WireNode implements AutoCloseable
             if (reflect)
             {
                 ctx.write(new DatagramPacket(content.retain(), packet.sender()));
-                reflected.lazySet(reflected.get() + 1);
+                reflected.incrementAndGet();
                 return;
             }
             final int length = content.readableBytes();
@@ -189,7 +230,7 @@ public final class WireNode implements AutoCloseable
                 count(RxDrop.UNKNOWN_VNI);
                 return;
             }
-            pipeline.submit(rxView, 8, length - 8, System.nanoTime(), sequence++);
+            rx.submit(rxView, 8, length - 8, System.nanoTime(), sequence++);
         }
 
         /** A send that failed (written with the void promise, its failure comes here): counted. */
@@ -208,14 +249,9 @@ public final class WireNode implements AutoCloseable
             }
             else
             {
-                pipeline.flush(); // the end of a receive burst: hand over the partial batches
+                rx.flush(); // the end of a receive burst: hand over the partial batches
             }
         }
-    }
-
-    private void count(final RxDrop reason)
-    {
-        rxDrops[reason.ordinal()].lazySet(rxDrops[reason.ordinal()].get() + 1);
     }
 
     /**
@@ -232,8 +268,12 @@ public final class WireNode implements AutoCloseable
         private final AtomicLong unroutable = new AtomicLong();
         private final AtomicLong txFull = new AtomicLong();
 
-        WireOutput()
+        /** The socket this worker sends on (bound after the chains are built: looked up when sending). */
+        private final int socket;
+
+        WireOutput(final int socket)
         {
+            this.socket = socket;
             outputs.add(this);
             header.putInt(0, 0x0800_0000, ByteOrder.BIG_ENDIAN);
             header.putInt(4, vni << 8, ByteOrder.BIG_ENDIAN);
@@ -269,6 +309,7 @@ public final class WireNode implements AutoCloseable
                 unroutable.lazySet(unroutable.get() + 1);
                 return;
             }
+            final Channel channel = channels[socket];
             if (!channel.isWritable())
             {
                 txFull.lazySet(txFull.get() + 1); // the socket's queue is over its high-water mark: drop, counted
@@ -286,7 +327,7 @@ public final class WireNode implements AutoCloseable
             if (pending)
             {
                 pending = false;
-                channel.flush();
+                channels[socket].flush();
             }
         }
     }
@@ -326,9 +367,15 @@ public final class WireNode implements AutoCloseable
         return pipeline;
     }
 
+    /** Datagrams received, over every socket. */
     public long received()
     {
-        return received.get();
+        long n = 0;
+        for (final Receiver r : receivers)
+        {
+            n += r.received.get();
+        }
+        return n;
     }
 
     /** Datagrams sent (or reflected). */
@@ -383,12 +430,17 @@ public final class WireNode implements AutoCloseable
 
     public long rxDrops(final RxDrop reason)
     {
-        return rxDrops[reason.ordinal()].get();
+        long n = 0;
+        for (final Receiver r : receivers)
+        {
+            n += r.drops[reason.ordinal()].get();
+        }
+        return n;
     }
 
     public int localPort()
     {
-        return ((InetSocketAddress)channel.localAddress()).getPort();
+        return ((InetSocketAddress)channels[0].localAddress()).getPort();
     }
 
     /** Stop receiving, drain the workers (their last sends flushed), close the socket. Idempotent. */
@@ -402,16 +454,29 @@ public final class WireNode implements AutoCloseable
         closed = true;
         try
         {
-            channel.config().setAutoRead(false);
-            channel.eventLoop().submit(() -> { }).syncUninterruptibly(); // rx has returned from its last read
+            for (final Channel c : channels)
+            {
+                c.config().setAutoRead(false);
+                c.eventLoop().submit(() -> { }).syncUninterruptibly(); // its rx has returned from its last read
+            }
             if (pipeline != null)
             {
-                channel.eventLoop().submit(pipeline::flush).syncUninterruptibly();
+                for (int p = 0; p < channels.length; p++)
+                {
+                    final Pipeline.Rx rx = pipeline.rx(p);
+                    channels[p].eventLoop().submit(rx::flush).syncUninterruptibly(); // from its own thread
+                }
                 pipeline.close();
             }
-            channel.flush();
-            kernelDropsAtClose = Math.max(0, kernelDrops()); // before the socket (and its line in /proc/net/udp) goes
-            channel.close().syncUninterruptibly();
+            for (final Channel c : channels)
+            {
+                c.flush();
+            }
+            kernelDropsAtClose = Math.max(0, kernelDrops()); // before the sockets (and their lines in /proc/net/udp) go
+            for (final Channel c : channels)
+            {
+                c.close().syncUninterruptibly();
+            }
         }
         finally
         {

@@ -159,6 +159,69 @@ class PipelineTest
         assertThat(seen).isSorted(); // one worker keeps input order
     }
 
+    /**
+     * Two rx threads, each its own producer (rings of its own to every worker): every frame reaches the worker
+     * steering names, none is lost, close drains both producers' rings.
+     */
+    @Test
+    void twoProducersFeedTwoWorkers() throws Exception
+    {
+        final org.agrona.collections.LongHashSet none = new org.agrona.collections.LongHashSet();
+        final FlowSteering steering = new FlowSteering(2, none, none, new int[0], 0);
+        final java.util.concurrent.atomic.AtomicLong[] seen = {new java.util.concurrent.atomic.AtomicLong(),
+            new java.util.concurrent.atomic.AtomicLong()};
+        final java.util.concurrent.atomic.AtomicLong misrouted = new java.util.concurrent.atomic.AtomicLong();
+        final Pipeline pipeline = new Pipeline(steering, w -> StageChain.of(new Stage()
+        {
+            @Override
+            public String name()
+            {
+                return "count";
+            }
+
+            @Override
+            public void process(final PacketBatch batch)
+            {
+                for (int i = 0; i < batch.size(); i++)
+                {
+                    if (steering.worker(batch.buffer(), batch.offset(i), batch.length(i)) != w)
+                    {
+                        misrouted.incrementAndGet();
+                    }
+                }
+                seen[w].addAndGet(batch.size());
+            }
+        }), 4, Pipeline.Overflow.WAIT, 2048, Pipeline.Idle.BACKOFF, 2);
+        final Thread[] rx = new Thread[2];
+        for (int p = 0; p < 2; p++)
+        {
+            final Pipeline.Rx producer = pipeline.rx(p);
+            final int base = p;
+            rx[p] = new Thread(() ->
+            {
+                final UnsafeBuffer f = new UnsafeBuffer(new byte[256]);
+                for (int i = 0; i < 20_000; i++)
+                {
+                    final int length = new FrameBuilder().addresses(Ipv4Address.parse("10.244.0.2") + base * 1000 + i % 500,
+                        Ipv4Address.parse("10.244.1.2")).udp(1000 + i, 53).build(f, 0);
+                    producer.submit(f, 0, length, i, i);
+                }
+                producer.flush();
+            });
+            rx[p].start();
+        }
+        for (final Thread t : rx)
+        {
+            t.join();
+        }
+        pipeline.close();
+        assertThat(seen[0].get() + seen[1].get()).isEqualTo(40_000);
+        assertThat(seen[0].get()).as("both workers busy").isPositive();
+        assertThat(seen[1].get()).isPositive();
+        assertThat(misrouted.get()).isZero();
+        assertThat(pipeline.processed()).isEqualTo(40_000);
+    }
+
     @Test
     void framesLargerThanASlotAreRefusedAndCounted()
     {

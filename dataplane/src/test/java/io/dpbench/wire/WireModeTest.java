@@ -30,10 +30,12 @@ class WireModeTest
 {
     private static final int FLOWS = 40;
 
-    @Test
-    void requestsReachTheirBackendsNodesAndRepliesComeBackFromTheVip() throws Exception
+    /** With 1 worker and socket, and with 2 workers on 2 SO_REUSEPORT sockets (each its own rx thread). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void requestsReachTheirBackendsNodesAndRepliesComeBackFromTheVip(final int workers) throws Exception
     {
-        final int port = 20_000 + (int)(ProcessHandle.current().pid() % 20_000);
+        final int port = 20_000 + (int)(ProcessHandle.current().pid() % 20_000) + workers;
         final DatagramChannel[] nodes = new DatagramChannel[4];
         final DatagramChannel pods = bind("127.0.2.0", port);
         for (int k = 1; k < 4; k++)
@@ -44,7 +46,8 @@ class WireModeTest
         final StringWriter err = new StringWriter();
         final CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> Main.run(new String[]{"run", "--mode",
             "ipvs", "--scheduler", "mh", "--services", "20", "--nodes", "4", "--port", String.valueOf(port),
-            "--duration", "6", "--interval", "0", "--json"}, new PrintWriter(out), new PrintWriter(err)));
+            "--duration", "6", "--interval", "0", "--workers", String.valueOf(workers), "--json"}, new PrintWriter(out),
+            new PrintWriter(err)));
         try
         {
             awaitListening(port, run);

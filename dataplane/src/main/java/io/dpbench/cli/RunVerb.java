@@ -41,7 +41,9 @@ import java.util.function.IntFunction;
         "frame through the pipeline (conntrack, iptables or IPVS on a new flow, NAT, route, encapsulation). A frame",
         "for a pod on node k leaves as a VXLAN datagram to 127.0.1.k:PORT; one for a pod of this node to",
         "127.0.2.0:PORT. --reflect sends every datagram back to its sender untouched: the host's UDP limit, for",
-        "comparison. Counters every --interval seconds and at the end (kernel socket drops from /proc/net/udp);",
+        "comparison. No copies: each frame is processed and sent in the receive buffer it arrived in (--copy-frames",
+        "copies it in and out instead, the path to compare with). Counters every --interval seconds and at the end",
+        "(kernel socket drops from /proc/net/udp);",
         "SIGTERM (or --duration) stops it cleanly: receiving stops, the workers drain, the conntrack file is closed.",
         "",
         "Example: dpbench run --mode ipvs --services 1000 --nodes 8 --workers 1 --port 8472"
@@ -90,6 +92,10 @@ public final class RunVerb implements Verb
 
     @Option(names = {"--reflect", "--null"}, description = "no dataplane: send every datagram back to its sender (the host's UDP limit)")
     boolean reflect;
+
+    @Option(names = "--copy-frames", description = "copy each received frame into the pipeline's batch and each sent frame into a "
+        + "new buffer, instead of processing and sending the receive buffer itself (for comparison)")
+    boolean copyFrames;
 
     @Option(names = "--json", description = "print the final counters as one JSON object")
     boolean json;
@@ -157,7 +163,7 @@ public final class RunVerb implements Verb
                     final Stage[] all = Arrays.copyOf(stages, stages.length + 1);
                     all[stages.length] = WireNode.flushStage(output);
                     return StageChain.of(all);
-                }, vni, reflect, socketCount);
+                }, vni, reflect, socketCount, copyFrames);
             }
             catch (final IllegalStateException ex)
             {
@@ -240,6 +246,15 @@ public final class RunVerb implements Verb
         final Map<String, Object> c = new LinkedHashMap<>();
         c.put("received", wire.received());
         c.put("sent", wire.sent());
+        if (wire.pipeline() != null)
+        {
+            // which path frames took: handed over and sent in the receive buffer, or copied
+            c.put("rx-zero-copy", wire.rxZeroCopy());
+            c.put("rx-copied", wire.rxCopied());
+            c.put("tx-zero-copy", wire.txZeroCopy());
+            c.put("tx-copied", wire.txCopied());
+            c.put("held", wire.framesHeld());
+        }
         final Map<String, Long> drops = new LinkedHashMap<>();
         for (final WireNode.RxDrop r : WireNode.RxDrop.values())
         {
@@ -254,6 +269,10 @@ public final class RunVerb implements Verb
             if (wire.pipeline().rxMissedTotal() > 0)
             {
                 drops.put("rx-missed", wire.pipeline().rxMissedTotal());
+            }
+            if (wire.pipeline().oversize() > 0)
+            {
+                drops.put("oversize", wire.pipeline().oversize());
             }
             for (final SingleThreadDataplane d : dataplanes)
             {

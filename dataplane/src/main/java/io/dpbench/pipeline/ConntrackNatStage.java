@@ -26,7 +26,7 @@ public final class ConntrackNatStage implements Stage
         for (int i = 0, n = batch.size(); i < n; i++)
         {
             if (batch.live(i)
-                && !dataplane.process(batch.buffer(), batch.offset(i), batch.length(i), batch.timestamp(i)))
+                && !dataplane.process(batch.buffer(i), batch.offset(i), batch.length(i), batch.timestamp(i)))
             {
                 batch.drop(i);
             }

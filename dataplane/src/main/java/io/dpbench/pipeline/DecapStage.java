@@ -30,9 +30,9 @@ public final class DecapStage implements Stage
         for (int i = 0, n = batch.size(); i < n; i++)
         {
             if (batch.live(i)
-                && decapsulator.addressedToDevice(batch.buffer(), batch.offset(i), batch.length(i), localAddress))
+                && decapsulator.addressedToDevice(batch.buffer(i), batch.offset(i), batch.length(i), localAddress))
             {
-                final int inner = decapsulator.decapsulate(batch.buffer(), batch.offset(i), batch.length(i));
+                final int inner = decapsulator.decapsulate(batch.buffer(i), batch.offset(i), batch.length(i));
                 if (inner < 0)
                 {
                     batch.drop(i);

@@ -13,8 +13,9 @@ public final class EncapStage implements Stage
     private final OverlayForwarder forwarder;
     private final FrameOutput output;
     private final OverlayForwarder.FrameSink sink = this::emit;
-    private long sequence;
-    private long timestamp;
+    /** The frame being forwarded, for the output (its fragments or ICMP error come from it). */
+    private PacketBatch batch;
+    private int index;
 
     public EncapStage(final OverlayForwarder forwarder, final FrameOutput output)
     {
@@ -31,13 +32,13 @@ public final class EncapStage implements Stage
     @Override
     public void process(final PacketBatch batch)
     {
+        this.batch = batch;
         for (int i = 0, n = batch.size(); i < n; i++)
         {
             if (batch.live(i) && batch.remote(i) != null)
             {
-                sequence = batch.sequence(i);
-                timestamp = batch.timestamp(i);
-                final int frames = forwarder.forward(batch.buffer(), batch.offset(i), batch.length(i), batch.remote(i), sink);
+                index = i;
+                final int frames = forwarder.forward(batch.buffer(i), batch.offset(i), batch.length(i), batch.remote(i), sink);
                 if (frames == 0)
                 {
                     batch.drop(i);
@@ -48,11 +49,12 @@ public final class EncapStage implements Stage
                 }
             }
         }
+        this.batch = null;
     }
 
     private void emit(final MutableDirectBuffer buffer, final int offset, final int length)
     {
-        output.frame(sequence, timestamp, buffer, offset, length);
+        output.frame(batch, index, buffer, offset, length);
     }
 
     public OverlayForwarder forwarder()

@@ -32,9 +32,9 @@ public final class OverlayRouteStage implements Stage
             if (batch.live(i))
             {
                 final int offset = batch.offset(i);
-                final int ip = EthernetFlyweight.ipv4Offset(batch.buffer(), offset, batch.length(i));
+                final int ip = EthernetFlyweight.ipv4Offset(batch.buffer(i), offset, batch.length(i));
                 batch.remote(i, ip < 0 || ip + 20 > offset + batch.length(i) ? null
-                    : topology.remoteFor(batch.buffer().getInt(ip + 16, ByteOrder.BIG_ENDIAN)));
+                    : topology.remoteFor(batch.buffer(i).getInt(ip + 16, ByteOrder.BIG_ENDIAN)));
             }
         }
     }

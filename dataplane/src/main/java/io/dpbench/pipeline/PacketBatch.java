@@ -11,6 +11,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * so that encapsulation can prepend headers in place. Per frame: where it starts and how long it is (stages move
  * both, e.g. decapsulation), its timestamp, its input sequence number, what has become of it, and the remote VTEP the
  * route stage chose. A batch is owned by one thread at a time; the rings that hand it over publish its contents.
+ * <p>
+ * A frame may also lie outside the slots, in memory the batch does not own ({@link #addExternal}: a socket's receive
+ * buffer handed over without a copy, with room before the frame for encapsulation). Stages reach every frame through
+ * {@link #buffer(int)}, which is the slots' buffer for a copied frame and a view of the external memory otherwise;
+ * {@link #clear} gives external frames back to their owner.
  */
 public final class PacketBatch
 {
@@ -38,6 +43,10 @@ public final class PacketBatch
     final long[] sequence = new long[CAPACITY];
     final byte[] state = new byte[CAPACITY];
     final RemoteVtep[] remote = new RemoteVtep[CAPACITY];
+    /** Per external frame: its owner (null for a frame in a slot), the release to call, the view stages read. */
+    private final Object[] owner = new Object[CAPACITY];
+    private final FrameRelease[] release = new FrameRelease[CAPACITY];
+    private final UnsafeBuffer[] views = new UnsafeBuffer[CAPACITY];
     private int size;
 
     /** The rx producer whose pool the batch belongs to (a worker returns it there). */
@@ -64,6 +73,10 @@ public final class PacketBatch
         this.maxFrame = maxFrame;
         this.slot = (HEADROOM + maxFrame + 63) & ~63;
         this.buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(CAPACITY * slot, 64));
+        for (int i = 0; i < CAPACITY; i++)
+        {
+            views[i] = new UnsafeBuffer(0, 0);
+        }
     }
 
     /** Copy a frame in (rx); false when the batch is full or the frame is larger than its slots. */
@@ -78,6 +91,32 @@ public final class PacketBatch
         offset[i] = i * slot + HEADROOM;
         length[i] = frameLength;
         buffer.putBytes(offset[i], src, srcOffset, frameLength);
+        timestamp[i] = timestampNanos;
+        sequence[i] = sequenceNumber;
+        state[i] = LIVE;
+        remote[i] = null;
+        return true;
+    }
+
+    /**
+     * Take a frame where it lies, without copying it (rx): {@code length} bytes at native {@code address}, with
+     * {@code headroom} bytes before it that stages may write (encapsulation in place). The batch holds it until
+     * {@link #clear}, which calls {@code release} with {@code owner}. False, and nothing taken, when the batch is
+     * full (the caller still owns the frame).
+     */
+    public boolean addExternal(final long address, final int headroom, final int frameLength, final Object frameOwner,
+        final FrameRelease frameRelease, final long timestampNanos, final long sequenceNumber)
+    {
+        if (size == CAPACITY || frameLength < 0 || headroom < 0 || frameOwner == null)
+        {
+            return false;
+        }
+        final int i = size++;
+        views[i].wrap(address - headroom, headroom + frameLength);
+        owner[i] = frameOwner;
+        release[i] = frameRelease;
+        offset[i] = headroom;
+        length[i] = frameLength;
         timestamp[i] = timestampNanos;
         sequence[i] = sequenceNumber;
         state[i] = LIVE;
@@ -100,14 +139,63 @@ public final class PacketBatch
         return size == CAPACITY;
     }
 
+    /** Empty the batch, giving every external frame back to its owner. */
     public void clear()
     {
+        final int n = size;
         size = 0;
+        Throwable failure = null;
+        for (int i = 0; i < n; i++)
+        {
+            final Object o = owner[i];
+            if (o != null)
+            {
+                owner[i] = null;
+                final FrameRelease r = release[i];
+                release[i] = null;
+                views[i].wrap(0, 0);
+                try
+                {
+                    r.release(o);
+                }
+                catch (final RuntimeException | Error ex)
+                {
+                    failure = failure == null ? ex : failure; // the others are still given back
+                }
+            }
+        }
+        if (failure instanceof RuntimeException)
+        {
+            throw (RuntimeException)failure;
+        }
+        if (failure != null)
+        {
+            throw (Error)failure;
+        }
     }
 
+    /** The slots' buffer (frames that were copied in); a stage reads frame i through {@link #buffer(int)}. */
     public UnsafeBuffer buffer()
     {
         return buffer;
+    }
+
+    /** The buffer frame i lies in, at {@link #offset(int)}: the slots' buffer, or the view of its external memory. */
+    public UnsafeBuffer buffer(final int i)
+    {
+        return owner[i] == null ? buffer : views[i];
+    }
+
+    /** Whether frame i lies in memory the batch does not own (handed over without a copy). */
+    public boolean external(final int i)
+    {
+        return owner[i] != null;
+    }
+
+    /** The owner frame i was handed over with (null for a copied frame). */
+    public Object owner(final int i)
+    {
+        return owner[i];
     }
 
     public int offset(final int i)

@@ -173,6 +173,37 @@ public final class Pipeline implements AutoCloseable
             return !batch.isFull() || handOver(w);
         }
 
+        /**
+         * One frame in without a copy: {@code length} bytes at native {@code address}, {@code headroom} writable
+         * bytes before it (encapsulation in place needs {@link io.dpbench.vxlan.VxlanConfig#OVERHEAD}), owned by
+         * {@code owner}. The pipeline always takes the frame over: {@code release.release(owner)} is called exactly
+         * once, by a worker when it has finished with the frame's batch, or at once by this rx when the frame is
+         * dropped (no free batch, DROP mode) or, with its batch, later (ring full). Returns false when it was dropped.
+         */
+        public boolean submitExternal(final long address, final int headroom, final int length, final Object owner,
+            final FrameRelease release, final long timestampNanos, final long sequence)
+        {
+            submitted++;
+            steeringView.wrap(address, length);
+            final int w = steering.worker(steeringView, 0, length);
+            PacketBatch batch = filling[w];
+            if (batch == null)
+            {
+                batch = takeFree(w);
+                if (batch == null)
+                {
+                    rxMissed[w]++;
+                    release.release(owner);
+                    return false;
+                }
+                filling[w] = batch;
+            }
+            batch.addExternal(address, headroom, length, owner, release, timestampNanos, sequence);
+            return !batch.isFull() || handOver(w);
+        }
+
+        private final org.agrona.concurrent.UnsafeBuffer steeringView = new org.agrona.concurrent.UnsafeBuffer(0, 0);
+
         private PacketBatch takeFree(final int w)
         {
             PacketBatch batch = workers[w].free[index].poll();
@@ -199,7 +230,7 @@ public final class Pipeline implements AutoCloseable
                 if (overflow == Overflow.DROP)
                 {
                     rxMissed[w] += batch.size();
-                    batch.clear(); // stays the batch being filled
+                    batch.clear(); // stays the batch being filled (its external frames given back)
                     return false;
                 }
                 waiting.reset();
@@ -337,6 +368,10 @@ public final class Pipeline implements AutoCloseable
         if (interrupted)
         {
             Thread.currentThread().interrupt();
+        }
+        for (final Worker w : workers)
+        {
+            w.discardQueued(); // after a failure, batches left in its rings: their external frames given back
         }
         for (final Worker w : workers)
         {

@@ -24,7 +24,7 @@ public final class TxStage implements Stage
         {
             if (batch.live(i))
             {
-                output.frame(batch.sequence(i), batch.timestamp(i), batch.buffer(), batch.offset(i), batch.length(i));
+                output.frame(batch, i, batch.buffer(i), batch.offset(i), batch.length(i));
                 batch.sent(i);
                 sent++;
             }

@@ -71,6 +71,25 @@ final class Worker implements Runnable
         return true;
     }
 
+    /** The batch being processed (to give its frames back if a stage fails). */
+    private PacketBatch current;
+
+    /**
+     * After the thread has ended (joined): empty whatever is still queued in its rings, so that frames handed over
+     * without a copy are given back even when the worker failed before reaching them.
+     */
+    void discardQueued()
+    {
+        for (final SpscArrayQueue<PacketBatch> q : rx)
+        {
+            PacketBatch batch;
+            while ((batch = q.poll()) != null)
+            {
+                batch.clear();
+            }
+        }
+    }
+
     void stop()
     {
         stopping = true;
@@ -86,9 +105,11 @@ final class Worker implements Runnable
                 final PacketBatch batch = next();
                 if (batch != null)
                 {
+                    current = batch;
                     chain.process(batch);
                     processed.lazySet(processed.get() + batch.size());
-                    batch.clear();
+                    current = null;
+                    batch.clear(); // external frames go back to their owner here
                     free[batch.producer()].offer(batch); // never full: it holds every batch of that producer
                     idle.reset();
                 }
@@ -108,6 +129,17 @@ final class Worker implements Runnable
         catch (final Throwable t)
         {
             failure = t;
+            if (current != null)
+            {
+                try
+                {
+                    current.clear(); // the batch a stage failed on still gives its external frames back
+                }
+                catch (final Throwable ignored)
+                {
+                    // the first failure is the one to report
+                }
+            }
         }
         finally
         {

@@ -12,7 +12,6 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
@@ -32,11 +31,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * The node as a network process, a userspace VTEP (wire mode): it receives VXLAN datagrams (the 8-byte VXLAN header
  * and the inner Ethernet frame: the UDP payload a VTEP gets from its socket) on one UDP socket, Netty's native epoll
  * transport with batched receive (recvmmsg), validates the header (I flag, no reserved bits, its VNI), hands the
- * inner frame to the multi-worker {@link Pipeline} (its one copy: into a batch slot), and the workers send what
- * leaves: a frame the overlay encapsulated for another node goes, as its VXLAN payload, to that node's VTEP address
- * ({@link WireAddresses}); a frame for a pod of this node goes, with a VXLAN header, to the local pods' address.
- * Sends are written per frame and flushed once per batch (sendmmsg). In {@code reflect} mode (the physical limit for
- * comparison) there is no pipeline: every datagram goes back to its sender as it came.
+ * inner frame to the multi-worker {@link Pipeline}, and the workers send what leaves: a frame the overlay
+ * encapsulated for another node goes, as its VXLAN payload, to that node's VTEP address ({@link WireAddresses}); a
+ * frame for a pod of this node goes, with a VXLAN header, to the local pods' address. Sends are written per frame and
+ * flushed once per batch (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no
+ * pipeline: every datagram goes back to its sender as it came.
+ * <p>
+ * <b>No copies.</b> The receive buffers leave {@value #RX_HEADROOM} bytes before every datagram
+ * ({@link HeadroomRecvAllocator}); the pipeline is handed the received datagram's memory itself (a retained slice of
+ * Netty's pooled buffer), rewrites it in place (NAT; the overlay's headers go where the received VXLAN header was),
+ * and the worker sends a retained slice of that same memory; the worker gives its reference back after the batch.
+ * Frames the stages made elsewhere (ICMP errors, fragments) are copied into a new buffer to be sent. With
+ * {@code copyFrames} every frame is copied instead, into a batch slot at rx and into a new buffer at tx (for
+ * comparison). Counters say which path each frame took.
  * <p>
  * Counters are read with {@link #counters}; {@link #close} stops receiving, drains the pipeline, flushes and closes
  * the socket.
@@ -46,7 +53,7 @@ public final class WireNode implements AutoCloseable
     /** Why a received datagram was not handed to the pipeline. */
     public enum RxDrop
     {
-        TRUNCATED, BAD_FLAGS, UNKNOWN_VNI
+        TRUNCATED, OVERSIZE, BAD_FLAGS, UNKNOWN_VNI
     }
 
     private final WireAddresses addresses;
@@ -65,6 +72,13 @@ public final class WireNode implements AutoCloseable
     private boolean closed;
     private final InetSocketAddress[] vteps;
     private final InetSocketAddress pods;
+    private final boolean copyFrames;
+    /** References to received datagrams the workers have given back (any worker thread). */
+    private final java.util.concurrent.atomic.LongAdder released = new java.util.concurrent.atomic.LongAdder();
+    private final io.dpbench.pipeline.FrameRelease release = owner -> {
+        ((ByteBuf)owner).release();
+        released.increment();
+    };
 
     /**
      * Bind {@code addresses.listen()} and start. {@code chains} builds worker i's stage chain around the output it is
@@ -80,6 +94,13 @@ public final class WireNode implements AutoCloseable
     /** As above with {@code sockets} sockets on the port (SO_REUSEPORT), each read by its own event loop thread. */
     public WireNode(final WireAddresses addresses, final FlowSteering steering, final ChainFactory chains, final int vni,
         final boolean reflect, final int sockets) throws InterruptedException
+    {
+        this(addresses, steering, chains, vni, reflect, sockets, false);
+    }
+
+    /** As above; {@code copyFrames} copies every frame at rx and tx instead of handing the receive buffer over. */
+    public WireNode(final WireAddresses addresses, final FlowSteering steering, final ChainFactory chains, final int vni,
+        final boolean reflect, final int sockets, final boolean copyFrames) throws InterruptedException
     {
         if (sockets < 1 || sockets > 64)
         {
@@ -99,20 +120,22 @@ public final class WireNode implements AutoCloseable
         this.pods = addresses.pods();
         this.reflect = reflect;
         this.vni = vni;
+        this.copyFrames = copyFrames;
         this.group = new MultiThreadIoEventLoopGroup(sockets, EpollIoHandler.newFactory());
         // many small batches (rx hands over at the end of each receive burst) and a worker that backs off when idle:
         // rx is Netty's event loop, asleep in epoll_wait when idle, and the load often shares the machine
         this.channels = new Channel[sockets];
         this.pipeline = reflect ? null : new Pipeline(steering, w -> chains.build(w, new WireOutput(w % sockets)),
             RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME, Pipeline.Idle.BACKOFF, sockets);
-        final int payload = MAX_FRAME + 8;
+        // each datagram's slot in a receive burst: the largest datagram taken (VXLAN header and frame) plus the
+        // headroom the next datagram finds in this slot's tail
+        final int payload = MAX_DATAGRAM + RX_HEADROOM;
         // an IPv4 socket (Netty's default is dual-stack IPv6, which /proc/net/udp does not list)
         final Bootstrap b = new Bootstrap().group(group)
             .channelFactory(() -> new EpollDatagramChannel(io.netty.channel.socket.SocketProtocolFamily.INET))
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new io.netty.channel.WriteBufferWaterMark(8 << 20, 16 << 20))
             .option(EpollChannelOption.SO_REUSEPORT, true)
             .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, payload)
-            .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(payload * 64))
             .option(ChannelOption.SO_RCVBUF, 8 << 20)
             .option(ChannelOption.SO_SNDBUF, 8 << 20)
             .option(ChannelOption.AUTO_READ, false); // reading starts once this object is complete (below)
@@ -121,7 +144,9 @@ public final class WireNode implements AutoCloseable
             for (int p = 0; p < sockets; p++)
             {
                 // each socket its own receiver, on its own event loop: producer p of the pipeline
-                channels[p] = b.clone().handler(new Receiver(p)).bind(addresses.listen()).sync().channel();
+                final HeadroomRecvAllocator buffers = new HeadroomRecvAllocator(RX_HEADROOM, payload, 64);
+                channels[p] = b.clone().option(ChannelOption.RCVBUF_ALLOCATOR, buffers)
+                    .handler(new Receiver(p, buffers)).bind(addresses.listen()).sync().channel();
             }
         }
         catch (final Exception ex)
@@ -156,6 +181,13 @@ public final class WireNode implements AutoCloseable
 
     /** Inner frames of up to 2 KiB (a 1500-byte MTU's frames with room; no jumbo frames in wire mode). */
     public static final int MAX_FRAME = 2048;
+    /** The largest datagram taken: the VXLAN header and a frame of {@link #MAX_FRAME}; longer ones are dropped. */
+    public static final int MAX_DATAGRAM = 8 + MAX_FRAME;
+    /**
+     * Room before each received datagram: the overlay writes its outer headers (Ethernet, IPv4, UDP: 42 bytes)
+     * before the received VXLAN header's place, which its own VXLAN header takes; a cache line.
+     */
+    public static final int RX_HEADROOM = 64;
     /** Batches per worker ring: 256 x 64 slots of 2 KiB, ~35 MB per worker, a NIC ring's thousands of descriptors. */
     public static final int RING_BATCHES = 256;
 
@@ -166,14 +198,19 @@ public final class WireNode implements AutoCloseable
     private final class Receiver extends SimpleChannelInboundHandler<DatagramPacket>
     {
         private final Pipeline.Rx rx;
+        private final HeadroomRecvAllocator buffers;
         private final UnsafeBuffer rxView = new UnsafeBuffer(0, 0);
-        private final byte[] rxCopy = new byte[MAX_FRAME + 64];
+        private final byte[] rxCopy = new byte[MAX_DATAGRAM];
         private final AtomicLong received = new AtomicLong();
+        /** Frames handed to the pipeline in the receive buffer (references taken), and copied into a batch slot. */
+        private final AtomicLong zeroCopy = new AtomicLong();
+        private final AtomicLong copied = new AtomicLong();
         private final AtomicLong[] drops = new AtomicLong[RxDrop.values().length];
         private long sequence;
 
-        Receiver(final int index)
+        Receiver(final int index, final HeadroomRecvAllocator buffers)
         {
+            this.buffers = buffers;
             this.rx = pipeline != null ? pipeline.rx(index) : null;
             for (int i = 0; i < drops.length; i++)
             {
@@ -204,17 +241,18 @@ public final class WireNode implements AutoCloseable
                 count(RxDrop.TRUNCATED);
                 return;
             }
-            if (content.hasMemoryAddress())
+            if (length > MAX_DATAGRAM)
             {
-                rxView.wrap(content.memoryAddress() + content.readerIndex(), length);
+                count(RxDrop.OVERSIZE); // also a datagram the kernel cut to the receive slot (MSG_TRUNC)
+                return;
+            }
+            final long address = content.hasMemoryAddress() ? content.memoryAddress() + content.readerIndex() : 0;
+            if (address != 0)
+            {
+                rxView.wrap(address, length);
             }
             else
             {
-                if (length > rxCopy.length)
-                {
-                    count(RxDrop.TRUNCATED);
-                    return;
-                }
                 content.getBytes(content.readerIndex(), rxCopy, 0, length);
                 rxView.wrap(rxCopy, 0, length);
             }
@@ -230,6 +268,16 @@ public final class WireNode implements AutoCloseable
                 count(RxDrop.UNKNOWN_VNI);
                 return;
             }
+            if (!copyFrames && address != 0 && buffers.owns(address))
+            {
+                // the frame stays where the kernel put it: the pipeline holds a reference until a worker is done
+                content.retain();
+                zeroCopy.lazySet(zeroCopy.get() + 1);
+                rx.submitExternal(address + 8, RX_HEADROOM + 8, length - 8, content, release, System.nanoTime(),
+                    sequence++);
+                return;
+            }
+            copied.lazySet(copied.get() + 1);
             rx.submit(rxView, 8, length - 8, System.nanoTime(), sequence++);
         }
 
@@ -267,6 +315,9 @@ public final class WireNode implements AutoCloseable
         private final AtomicLong sent = new AtomicLong();
         private final AtomicLong unroutable = new AtomicLong();
         private final AtomicLong txFull = new AtomicLong();
+        /** Sends of the received memory itself, and sends copied into a new buffer. */
+        private final AtomicLong zeroCopy = new AtomicLong();
+        private final AtomicLong copied = new AtomicLong();
 
         /** The socket this worker sends on (bound after the chains are built: looked up when sending). */
         private final int socket;
@@ -283,26 +334,40 @@ public final class WireNode implements AutoCloseable
         public void frame(final long seq, final long timestampNanos, final DirectBuffer buffer, final int offset,
             final int length)
         {
+            send(null, buffer, offset, length);
+        }
+
+        @Override
+        public void frame(final io.dpbench.pipeline.PacketBatch batch, final int index, final DirectBuffer buffer,
+            final int offset, final int length)
+        {
+            send(copyFrames ? null : (ByteBuf)batch.owner(index), buffer, offset, length);
+        }
+
+        /**
+         * Send a frame: a frame the overlay encapsulated for another node goes as its VXLAN payload (the kernel adds
+         * IP and UDP) to that node's VTEP; any other frame is for a pod of this node and goes with a VXLAN header to
+         * the pods. When the bytes to send lie in the received datagram's memory ({@code datagram}, the frame's
+         * owner), a slice of it is sent; otherwise they are copied into a new buffer.
+         */
+        private void send(final ByteBuf datagram, final DirectBuffer buffer, final int offset, final int length)
+        {
             final InetSocketAddress to;
             final int start;
             final int size;
-            if (isVxlan(buffer, offset, length))
+            final boolean overlay = isVxlan(buffer, offset, length);
+            if (overlay)
             {
-                // encapsulated for another node: its VXLAN payload to that node's VTEP (the kernel adds IP and UDP)
                 final int node = addresses.topology().nodeOfAddress(buffer.getInt(offset + 14 + 16, ByteOrder.BIG_ENDIAN));
                 to = node > 0 ? vteps[node] : null;
                 start = offset + 14 + 20 + 8;
                 size = length - 42;
-                buffer.getBytes(start, scratch, 0, size);
             }
             else
             {
-                // for a pod of this node (a reply translated back, an ICMP error): to the pods, as VXLAN
                 to = pods;
-                header.getBytes(0, scratch, 0, 8);
-                buffer.getBytes(offset, scratch, 8, length);
+                start = offset - 8;
                 size = length + 8;
-                start = 0;
             }
             if (to == null)
             {
@@ -315,8 +380,36 @@ public final class WireNode implements AutoCloseable
                 txFull.lazySet(txFull.get() + 1); // the socket's queue is over its high-water mark: drop, counted
                 return;
             }
-            final ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer(size);
-            out.writeBytes(scratch, 0, size);
+            ByteBuf out = null;
+            if (datagram != null && buffer.byteArray() == null && start >= 0)
+            {
+                final long at = buffer.addressOffset() + start - datagram.memoryAddress();
+                if (at >= 0 && at + size <= datagram.capacity())
+                {
+                    if (!overlay)
+                    {
+                        // the VXLAN header goes where the received one was (the frame's own headroom)
+                        ((org.agrona.MutableDirectBuffer)buffer).putBytes(start, header, 0, 8);
+                    }
+                    out = datagram.retainedSlice((int)at, size);
+                    zeroCopy.lazySet(zeroCopy.get() + 1);
+                }
+            }
+            if (out == null)
+            {
+                if (overlay)
+                {
+                    buffer.getBytes(start, scratch, 0, size);
+                }
+                else
+                {
+                    header.getBytes(0, scratch, 0, 8);
+                    buffer.getBytes(offset, scratch, 8, length);
+                }
+                out = PooledByteBufAllocator.DEFAULT.directBuffer(size);
+                out.writeBytes(scratch, 0, size);
+                copied.lazySet(copied.get() + 1);
+            }
             channel.write(new DatagramPacket(out, to), channel.voidPromise());
             sent.lazySet(sent.get() + 1);
             pending = true;
@@ -387,6 +480,55 @@ public final class WireNode implements AutoCloseable
             n += o.sent.get();
         }
         return n;
+    }
+
+    /** Frames handed to the pipeline in the receive buffer itself (no copy). */
+    public long rxZeroCopy()
+    {
+        long n = 0;
+        for (final Receiver r : receivers)
+        {
+            n += r.zeroCopy.get();
+        }
+        return n;
+    }
+
+    /** Frames copied into a batch slot at rx. */
+    public long rxCopied()
+    {
+        long n = 0;
+        for (final Receiver r : receivers)
+        {
+            n += r.copied.get();
+        }
+        return n;
+    }
+
+    /** Datagrams sent from the received memory (a slice of it), and sent from a copy. */
+    public long txZeroCopy()
+    {
+        long n = 0;
+        for (final WireOutput o : outputs)
+        {
+            n += o.zeroCopy.get();
+        }
+        return n;
+    }
+
+    public long txCopied()
+    {
+        long n = 0;
+        for (final WireOutput o : outputs)
+        {
+            n += o.copied.get();
+        }
+        return n;
+    }
+
+    /** Received datagrams the pipeline still holds (handed over without a copy, not yet given back); 0 after close. */
+    public long framesHeld()
+    {
+        return rxZeroCopy() - released.sum();
     }
 
     /** Frames for an address that is no node's VTEP. */

@@ -254,6 +254,96 @@ class PipelineTest
         assertThat(seen).containsExactly(9000L);
     }
 
+    /**
+     * Frames handed over without a copy ({@link Pipeline.Rx#submitExternal}): stages read them where they lie and
+     * may write in their headroom; each is given back to its owner exactly once, whether it was processed, dropped at
+     * rx with a full ring, or left behind by a worker that failed.
+     */
+    @Test
+    void externalFramesAreReadInPlaceAndGivenBackExactlyOnce() throws Exception
+    {
+        final int frames = PacketBatch.CAPACITY * 12;
+        final int slot = 256;
+        final int headroom = 64;
+        final UnsafeBuffer memory = new UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(frames * slot, 64));
+        final int length = udp("10.244.0.2", 1000, "10.244.0.3", 2000);
+        for (int i = 0; i < frames; i++)
+        {
+            memory.putBytes(i * slot + headroom, frame, 0, length);
+            memory.putShort(i * slot + headroom + 14 + 4, (short)i); // the frame's number in its IPv4 identification
+        }
+        for (final boolean fail : new boolean[]{false, true})
+        {
+            final java.util.concurrent.atomic.AtomicIntegerArray released = new java.util.concurrent.atomic.AtomicIntegerArray(frames);
+            final FrameRelease release = owner -> released.incrementAndGet((Integer)owner);
+            final CountDownLatch open = new CountDownLatch(1);
+            final List<Integer> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            final Stage check = new Stage()
+            {
+                @Override
+                public String name()
+                {
+                    return "check";
+                }
+
+                @Override
+                public void process(final PacketBatch batch)
+                {
+                    try
+                    {
+                        open.await(30, TimeUnit.SECONDS);
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
+                    for (int i = 0; i < batch.size(); i++)
+                    {
+                        assertThat(batch.external(i)).isTrue();
+                        final UnsafeBuffer b = batch.buffer(i);
+                        final int n = b.getShort(batch.offset(i) + 14 + 4) & 0xFFFF;
+                        assertThat(batch.owner(i)).isEqualTo(n);
+                        assertThat(batch.length(i)).isEqualTo(length);
+                        b.putLong(batch.offset(i) - 50, 0x0102_0304_0506_0708L); // in its headroom, in place
+                        seen.add(n);
+                    }
+                    if (fail)
+                    {
+                        throw new IllegalStateException("stage failed on purpose");
+                    }
+                }
+            };
+            final FlowSteering one = new FlowSteering(1, new org.agrona.collections.LongHashSet(),
+                new org.agrona.collections.LongHashSet(), new int[0], 0);
+            final Pipeline pipeline = new Pipeline(one, w -> StageChain.of(check), 2, Pipeline.Overflow.DROP);
+            for (int i = 0; i < frames; i++)
+            {
+                pipeline.rx(0).submitExternal(memory.addressOffset() + i * slot + headroom, headroom, length, i, release,
+                    i, i);
+            }
+            pipeline.flush();
+            assertThat(pipeline.rxMissedTotal()).as("dropped at rx: ring full").isPositive();
+            open.countDown();
+            if (fail)
+            {
+                assertThatThrownBy(pipeline::close).hasStackTraceContaining("stage failed on purpose");
+            }
+            else
+            {
+                pipeline.close();
+                assertThat(seen).hasSize((int)(frames - pipeline.rxMissedTotal())).isSorted();
+                for (final int n : seen)
+                {
+                    assertThat(memory.getLong(n * slot + headroom - 50)).as("written in place").isEqualTo(0x0102_0304_0506_0708L);
+                }
+            }
+            for (int i = 0; i < frames; i++)
+            {
+                assertThat(released.get(i)).as("frame %d given back once (failing stage: %s)", i, fail).isEqualTo(1);
+            }
+        }
+    }
+
     @Test
     void aWorkersFailureIsRethrown()
     {

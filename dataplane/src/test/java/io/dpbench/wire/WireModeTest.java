@@ -29,6 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WireModeTest
 {
     private static final int FLOWS = 40;
+    /** Frames that come back as ICMP errors (or pass, when their backend is on this node). */
+    private static final int ODD = 8;
 
     /** With 1 worker and socket, and with 2 workers on 2 SO_REUSEPORT sockets (each its own rx thread). */
     @org.junit.jupiter.params.ParameterizedTest
@@ -128,6 +130,152 @@ class WireModeTest
                 nodes[k].close();
             }
         }
+    }
+
+    /**
+     * Zero copy changes nothing on the wire: the same datagrams (requests to Services on every node, a frame too
+     * large for the overlay's MTU with DF set, one with TTL 1, a UDP request, replies) leave byte for byte the same
+     * whether the node processes and sends the receive buffer itself or copies every frame in and out; and the
+     * counters say which path each frame took, every received buffer given back at the end.
+     */
+    @Test
+    void zeroCopyAndCopiedFramesLeaveTheSameBytes() throws Exception
+    {
+        final int port = 21_000 + (int)(ProcessHandle.current().pid() % 19_000);
+        final RunOutput zeroCopy = exchange(port, false);
+        final RunOutput copied = exchange(port, true);
+        assertThat(zeroCopy.datagrams).as("what left the node, per destination").isEqualTo(copied.datagrams);
+        final long icmp = zeroCopy.datagrams.values().stream().flatMap(List::stream)
+            .filter(h -> h.startsWith("01", 2 * (8 + 14 + 9))).count();
+        assertThat(icmp).as("ICMP errors for the frames too large or out of TTL").isBetween(1L, (long)ODD);
+        final long out = zeroCopy.datagrams.values().stream().mapToInt(List::size).sum();
+        final long in = 2L * (FLOWS + ODD) - icmp;
+        assertThat(out).as("every frame left: requests, replies, ICMP errors; the odd frames answered").isEqualTo(in);
+
+        final com.fasterxml.jackson.databind.JsonNode z = zeroCopy.counters;
+        assertThat(z.get("received").asLong()).isEqualTo(in);
+        assertThat(z.get("sent").asLong()).isEqualTo(out);
+        assertThat(z.get("rx-zero-copy").asLong()).as("every frame handed over in its receive buffer").isEqualTo(in);
+        assertThat(z.get("rx-copied").asLong()).isZero();
+        assertThat(z.get("tx-copied").asLong()).as("only the ICMP errors, made in the forwarder's own buffer").isEqualTo(icmp);
+        assertThat(z.get("tx-zero-copy").asLong()).isEqualTo(out - icmp);
+        assertThat(z.get("held").asLong()).as("receive buffers still referenced after the stop").isZero();
+        final com.fasterxml.jackson.databind.JsonNode c = copied.counters;
+        assertThat(c.get("received").asLong()).isEqualTo(in);
+        assertThat(c.get("rx-zero-copy").asLong()).isZero();
+        assertThat(c.get("rx-copied").asLong()).isEqualTo(in);
+        assertThat(c.get("tx-zero-copy").asLong()).isZero();
+        assertThat(c.get("tx-copied").asLong()).isEqualTo(out);
+    }
+
+    private record RunOutput(Map<Integer, List<String>> datagrams, com.fasterxml.jackson.databind.JsonNode counters)
+    {
+    }
+
+    /** One run: requests and odd frames from node 1, the backends' replies; what each destination received. */
+    private static RunOutput exchange(final int port, final boolean copyFrames) throws Exception
+    {
+        final DatagramChannel[] nodes = new DatagramChannel[4];
+        nodes[0] = bind("127.0.2.0", port);
+        for (int k = 1; k < 4; k++)
+        {
+            nodes[k] = bind("127.0.1." + k, port);
+        }
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final List<String> args = new ArrayList<>(List.of("run", "--mode", "ipvs", "--scheduler", "mh", "--services",
+            "20", "--nodes", "4", "--port", String.valueOf(port), "--duration", "4", "--interval", "0", "--json"));
+        if (copyFrames)
+        {
+            args.add("--copy-frames");
+        }
+        final CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> Main.run(args.toArray(new String[0]),
+            new PrintWriter(out), new PrintWriter(err)));
+        final Map<Integer, List<String>> seen = new java.util.TreeMap<>();
+        try
+        {
+            awaitListening(port, run);
+            final InetSocketAddress node0 = new InetSocketAddress("127.0.1.0", port);
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
+            final int client = Ipv4Address.parse("10.244.1.200");
+            for (int i = 0; i < FLOWS; i++)
+            {
+                final FrameBuilder b = new FrameBuilder().addresses(client + i % 20, Ipv4Address.parse("10.96.0.1") + i % 20);
+                final int length = b.payload(new byte[i * 7], i * 7).tcp(40000 + i, 80, 0x02).build(frame, 8);
+                nodes[1].send(vxlan(frame, length), node0);
+            }
+            // to backends on other nodes, too large for the overlay (1450) with DF, or with TTL 1: ICMP errors back,
+            // which the forwarder makes in its own buffer (sent from a copy)
+            final byte[] big = new byte[1460];
+            for (int i = 0; i < ODD; i++)
+            {
+                final FrameBuilder b = new FrameBuilder().addresses(client, Ipv4Address.parse("10.96.0.1") + i % 10);
+                nodes[1].send(vxlan(frame, (i < ODD / 2 ? b.flagsAndFragment(0x4000).payload(big, big.length) : b.ttl(1))
+                    .tcp(39000 + i, 80, 0x02).build(frame, 8)), node0);
+            }
+            final List<byte[]> requests = new ArrayList<>();
+            collect(nodes, FLOWS + ODD, seen, requests);
+            for (final byte[] r : requests)
+            {
+                final UnsafeBuffer v = new UnsafeBuffer(r);
+                if ((v.getByte(8 + 14 + 9) & 0xFF) == 1)
+                {
+                    continue; // an ICMP error to the client: no answer
+                }
+                final int from = v.getInt(8 + 14 + 12, ByteOrder.BIG_ENDIAN);
+                final int backend = v.getInt(8 + 14 + 16, ByteOrder.BIG_ENDIAN);
+                final int clientPort = v.getShort(8 + 34, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+                final int k = (backend - Ipv4Address.parse("10.244.0.0")) >>> 8;
+                final FrameBuilder b = new FrameBuilder().addresses(backend, from);
+                final int length = b.tcp(8080, clientPort, 0x12).build(frame, 8);
+                nodes[k].send(vxlan(frame, length), node0);
+            }
+            collect(nodes, (int)requests.stream().filter(r -> r[8 + 14 + 9] == 6).count(), seen, new ArrayList<>());
+            assertThat(run.get(30, TimeUnit.SECONDS)).as(err.toString()).isZero();
+        }
+        finally
+        {
+            run.get(30, TimeUnit.SECONDS);
+            for (final DatagramChannel c : nodes)
+            {
+                c.close();
+            }
+        }
+        for (final List<String> l : seen.values())
+        {
+            java.util.Collections.sort(l);
+        }
+        final String json = out.toString().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow();
+        return new RunOutput(seen, new com.fasterxml.jackson.databind.ObjectMapper().readTree(json));
+    }
+
+    /** Receive {@code expected} datagrams (bounded wait), recording them per destination (0: this node's pods). */
+    private static void collect(final DatagramChannel[] nodes, final int expected, final Map<Integer, List<String>> seen,
+        final List<byte[]> got) throws Exception
+    {
+        final long deadline = System.nanoTime() + 10_000_000_000L;
+        int n = 0;
+        while (n < expected && System.nanoTime() < deadline)
+        {
+            boolean any = false;
+            for (int k = 0; k < nodes.length; k++)
+            {
+                final ByteBuffer b = ByteBuffer.allocate(4096);
+                if (nodes[k].receive(b) != null)
+                {
+                    final byte[] d = received(b);
+                    seen.computeIfAbsent(k, x -> new ArrayList<>()).add(java.util.HexFormat.of().formatHex(d));
+                    got.add(d);
+                    n++;
+                    any = true;
+                }
+            }
+            if (!any)
+            {
+                Thread.sleep(2);
+            }
+        }
+        assertThat(n).as("datagrams received").isEqualTo(expected);
     }
 
     /** SIGTERM: receiving stops, the workers drain, the final counters are printed and the conntrack file closed. */

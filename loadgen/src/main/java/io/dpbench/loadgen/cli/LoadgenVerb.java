@@ -106,7 +106,7 @@ public final class LoadgenVerb implements Verb
     double tcpShare;
 
     @Option(names = "--profile", paramLabel = "NAME", description = {
-        "a named workload: web (TCP only, Zipf 1.0, 5% new flows, IMIX), dns (UDP only, uniform, 50% new flows,",
+        "a named workload: web (TCP only, Zipf 1.0, 5%% new flows, IMIX), dns (UDP only, uniform, 50%% new flows,",
         "80-byte frames), mixed (the defaults). Options given on the command line win"})
     String profile;
 

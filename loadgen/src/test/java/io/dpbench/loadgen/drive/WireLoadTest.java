@@ -55,6 +55,13 @@ class WireLoadTest
         assertThat(r.sent()).as("sent = received + node drops + kernel socket drops (%s, node %s)", r.drops(), json)
             .isEqualTo(r.received() + nodeDrops + r.countedDrops());
         assertThat(r.unaccounted()).as("the generator's unaccounted frames are the node's drops").isEqualTo(nodeDrops);
+        // no copies: every frame was processed in its receive buffer and sent from it (the workload makes no ICMP
+        // errors or fragments, the only frames made elsewhere), and every buffer was given back
+        assertThat(counters.get("rx-copied").asLong()).isZero();
+        assertThat(counters.get("rx-zero-copy").asLong()).isEqualTo(counters.get("received").asLong());
+        assertThat(counters.get("tx-copied").asLong()).isZero();
+        assertThat(counters.get("tx-zero-copy").asLong()).isEqualTo(counters.get("sent").asLong());
+        assertThat(counters.get("held").asLong()).isZero();
         assertThat(Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive)
             .filter(t -> t.getName().startsWith("dpbench-worker"))).isEmpty();
     }

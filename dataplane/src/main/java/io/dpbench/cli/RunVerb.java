@@ -191,6 +191,7 @@ public final class RunVerb implements Verb
                 out.println("run: node 0 listening on " + addresses.listen() + (reflect ? " (reflect)" : "") + ", "
                     + workers + " worker(s), " + socketCount + " socket(s), node k at 127.0.1.k:" + port + ", local pods at " + addresses.pods());
                 out.flush();
+                allocatedAtStart = wire.allocatedBytes();
                 final long end = duration > 0 ? System.nanoTime() + (long)(duration * 1e9) : Long.MAX_VALUE;
                 long nextPrint = System.nanoTime() + interval * 1_000_000_000L;
                 try
@@ -212,6 +213,8 @@ public final class RunVerb implements Verb
                 }
                 finally
                 {
+                    allocatedBeforeStop = wire.allocatedBytes(); // while the threads live (their counters go with them)
+                    datagramsBeforeStop = wire.received() + wire.sent();
                     wire.close();
                     try
                     {
@@ -240,6 +243,10 @@ public final class RunVerb implements Verb
         }
         return 0;
     }
+
+    private long allocatedAtStart = -1;
+    private long allocatedBeforeStop = -1;
+    private long datagramsBeforeStop;
 
     private Map<String, Object> counters(final WireNode wire, final SingleThreadDataplane[] dataplanes)
     {
@@ -313,6 +320,13 @@ public final class RunVerb implements Verb
             drops.put("kernel-socket", kernel);
         }
         c.put("dropped", drops);
+        final long allocated = allocatedBeforeStop >= 0 ? allocatedBeforeStop : wire.allocatedBytes();
+        final long datagrams = allocatedBeforeStop >= 0 ? datagramsBeforeStop : wire.received() + wire.sent();
+        if (allocatedAtStart >= 0 && allocated >= 0 && datagrams > 0)
+        {
+            // heap allocated by the node's threads (event loops and workers) per datagram received or sent, this run
+            c.put("heap-bytes-per-datagram", Math.round(10.0 * (allocated - allocatedAtStart) / datagrams) / 10.0);
+        }
         return c;
     }
 }

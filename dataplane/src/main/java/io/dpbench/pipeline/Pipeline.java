@@ -391,6 +391,17 @@ public final class Pipeline implements AutoCloseable
         return workers.length;
     }
 
+    /** The worker threads' ids (e.g. to read what they allocated). */
+    public long[] workerThreadIds()
+    {
+        final long[] ids = new long[threads.length];
+        for (int i = 0; i < ids.length; i++)
+        {
+            ids[i] = threads[i].getId();
+        }
+        return ids;
+    }
+
     /** Worker i's stage chain (read its stages' counters after {@link #close}). */
     public StageChain chain(final int worker)
     {

@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * transport with batched receive (recvmmsg), validates the header (I flag, no reserved bits, its VNI), hands the
  * inner frame to the multi-worker {@link Pipeline}, and the workers send what leaves: a frame the overlay
  * encapsulated for another node goes, as its VXLAN payload, to that node's VTEP address ({@link WireAddresses}); a
- * frame for a pod of this node goes, with a VXLAN header, to the local pods' address. Sends are written per frame and
- * flushed once per batch (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no
+ * frame for a pod of this node goes, with a VXLAN header, to the local pods' address. Sends are queued per frame and
+ * handed to the socket's event loop once per batch ({@link SocketTx}), which writes them and flushes once (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no
  * pipeline: every datagram goes back to its sender as it came.
  * <p>
  * <b>No copies.</b> The receive buffers leave {@value #RX_HEADROOM} bytes before every datagram
@@ -60,6 +60,8 @@ public final class WireNode implements AutoCloseable
     private final MultiThreadIoEventLoopGroup group;
     /** One socket per rx thread, all bound to the listen address with SO_REUSEPORT (the kernel spreads datagrams). */
     private final Channel[] channels;
+    /** Per socket, the workers' sends on their way to its event loop. */
+    private final SocketTx[] txs;
     private final Pipeline pipeline;
     private final boolean reflect;
     private final int vni;
@@ -73,6 +75,8 @@ public final class WireNode implements AutoCloseable
     private final InetSocketAddress[] vteps;
     private final InetSocketAddress pods;
     private final boolean copyFrames;
+    /** The threads that do the node's work: each socket's event loop, each worker. */
+    private final long[] threadIds;
     /** References to received datagrams the workers have given back (any worker thread). */
     private final java.util.concurrent.atomic.LongAdder released = new java.util.concurrent.atomic.LongAdder();
     private final io.dpbench.pipeline.FrameRelease release = owner -> {
@@ -125,6 +129,11 @@ public final class WireNode implements AutoCloseable
         // many small batches (rx hands over at the end of each receive burst) and a worker that backs off when idle:
         // rx is Netty's event loop, asleep in epoll_wait when idle, and the load often shares the machine
         this.channels = new Channel[sockets];
+        this.txs = new SocketTx[sockets];
+        for (int p = 0; p < sockets; p++)
+        {
+            txs[p] = new SocketTx(TX_QUEUE);
+        }
         this.pipeline = reflect ? null : new Pipeline(steering, w -> chains.build(w, new WireOutput(w % sockets)),
             RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME, Pipeline.Idle.BACKOFF, sockets);
         // each datagram's slot in a receive burst: the largest datagram taken (VXLAN header and frame) plus the
@@ -147,6 +156,7 @@ public final class WireNode implements AutoCloseable
                 final HeadroomRecvAllocator buffers = new HeadroomRecvAllocator(RX_HEADROOM, payload, 64);
                 channels[p] = b.clone().option(ChannelOption.RCVBUF_ALLOCATOR, buffers)
                     .handler(new Receiver(p, buffers)).bind(addresses.listen()).sync().channel();
+                txs[p].bind(channels[p]);
             }
         }
         catch (final Exception ex)
@@ -166,6 +176,14 @@ public final class WireNode implements AutoCloseable
             throw new IllegalStateException("cannot listen on " + addresses.listen() + ": " + ex.getMessage(), ex);
         }
         this.kernelDropsAtStart = Math.max(0, SocketDrops.read(addresses.listen()));
+        final long[] loops = new long[sockets];
+        for (int p = 0; p < sockets; p++)
+        {
+            loops[p] = channels[p].eventLoop().submit(() -> Thread.currentThread().getId()).syncUninterruptibly().getNow();
+        }
+        final long[] work = pipeline != null ? pipeline.workerThreadIds() : new long[0];
+        this.threadIds = java.util.stream.LongStream.concat(java.util.Arrays.stream(loops), java.util.Arrays.stream(work))
+            .distinct().toArray();
         for (final Channel c : channels)
         {
             c.config().setAutoRead(true);
@@ -190,6 +208,8 @@ public final class WireNode implements AutoCloseable
     public static final int RX_HEADROOM = 64;
     /** Batches per worker ring: 256 x 64 slots of 2 KiB, ~35 MB per worker, a NIC ring's thousands of descriptors. */
     public static final int RING_BATCHES = 256;
+    /** Datagrams queued per socket for its event loop to send: 64 batches' worth. */
+    public static final int TX_QUEUE = 4096;
 
     /**
      * rx on one socket's event loop (producer {@code index} of the pipeline): validate the VXLAN header, hand the
@@ -374,8 +394,8 @@ public final class WireNode implements AutoCloseable
                 unroutable.lazySet(unroutable.get() + 1);
                 return;
             }
-            final Channel channel = channels[socket];
-            if (!channel.isWritable())
+            final SocketTx tx = txs[socket];
+            if (!tx.channel().isWritable())
             {
                 txFull.lazySet(txFull.get() + 1); // the socket's queue is over its high-water mark: drop, counted
                 return;
@@ -410,7 +430,12 @@ public final class WireNode implements AutoCloseable
                 out.writeBytes(scratch, 0, size);
                 copied.lazySet(copied.get() + 1);
             }
-            channel.write(new DatagramPacket(out, to), channel.voidPromise());
+            if (!tx.offer(new DatagramPacket(out, to)))
+            {
+                out.release();
+                txFull.lazySet(txFull.get() + 1); // the socket's tx queue is full: drop, counted
+                return;
+            }
             sent.lazySet(sent.get() + 1);
             pending = true;
         }
@@ -420,7 +445,7 @@ public final class WireNode implements AutoCloseable
             if (pending)
             {
                 pending = false;
-                channels[socket].flush();
+                txs[socket].schedule(); // one hand-over to the socket's event loop per batch
             }
         }
     }
@@ -531,6 +556,26 @@ public final class WireNode implements AutoCloseable
         return rxZeroCopy() - released.sum();
     }
 
+    /**
+     * Bytes of heap the node's threads (each socket's event loop, each worker) have allocated so far, from the JVM's
+     * per-thread allocation counters; -1 where the JVM does not count them. Read it twice while the node runs and
+     * divide by the datagrams in between to get the allocation per datagram.
+     */
+    public long allocatedBytes()
+    {
+        if (!(java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean mx)
+            || !mx.isThreadAllocatedMemorySupported() || !mx.isThreadAllocatedMemoryEnabled())
+        {
+            return -1;
+        }
+        long sum = 0;
+        for (final long id : threadIds)
+        {
+            sum += Math.max(0, mx.getThreadAllocatedBytes(id));
+        }
+        return sum;
+    }
+
     /** Frames for an address that is no node's VTEP. */
     public long unroutable()
     {
@@ -609,6 +654,10 @@ public final class WireNode implements AutoCloseable
                     channels[p].eventLoop().submit(rx::flush).syncUninterruptibly(); // from its own thread
                 }
                 pipeline.close();
+            }
+            for (final SocketTx tx : txs)
+            {
+                tx.channel().eventLoop().submit(tx).syncUninterruptibly(); // what the workers queued last
             }
             for (final Channel c : channels)
             {

@@ -29,7 +29,8 @@ public final class Pipeline implements AutoCloseable
     }
 
     /**
-     * How idle threads wait: SPIN (busy-poll: dedicated cores), BACKOFF (spin, yield, then park: shared cores), AUTO
+     * How idle threads wait: SPIN (busy-poll: dedicated cores), BACKOFF (shared cores: a worker spins, yields, then
+     * sleeps until rx hands it a batch and wakes it; rx waiting for room spins, yields, then parks briefly), AUTO
      * (SPIN when rx and every worker can have a core of their own, else BACKOFF).
      */
     public enum Idle
@@ -97,8 +98,9 @@ public final class Pipeline implements AutoCloseable
         threads = new Thread[n];
         for (int i = 0; i < n; i++)
         {
+            // on a dedicated core a worker busy-polls; sharing cores it spins briefly, then sleeps until rx wakes it
             workers[i] = new Worker(i, chains.apply(i), ringBatches, rxThreads,
-                coreEach ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(100, 1_000, 1_000, 100_000));
+                coreEach ? new BusySpinIdleStrategy() : null);
             for (int p = 0; p < rxThreads; p++)
             {
                 for (int b = 0; b < ringBatches + 2; b++)
@@ -116,6 +118,7 @@ public final class Pipeline implements AutoCloseable
         {
             threads[i] = new Thread(workers[i], "dpbench-worker-" + i);
             threads[i].setDaemon(true);
+            workers[i].thread = threads[i];
             threads[i].start();
         }
     }
@@ -241,6 +244,7 @@ public final class Pipeline implements AutoCloseable
                 }
             }
             filling[w] = null;
+            workers[w].wake(); // a sleeping worker (shared cores) is woken by its next batch
             return true;
         }
 

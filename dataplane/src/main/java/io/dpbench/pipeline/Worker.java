@@ -3,12 +3,17 @@ package io.dpbench.pipeline;
 import org.agrona.concurrent.IdleStrategy;
 import org.jctools.queues.SpscArrayQueue;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One worker thread: takes batches from its rx ring (single producer: the dispatcher; single consumer: this
- * thread), runs its stage chain over each, and returns the emptied batch on its free ring. When its ring is empty it
- * idles as the pipeline chose (busy-spinning on a dedicated core, else backing off to yield and park); on {@link #stop} it drains what is queued, then ends. A stage that throws ends the worker and
+ * thread), runs its stage chain over each, and returns the emptied batch on its free ring. When its rings are empty it
+ * idles as the pipeline chose: busy-spinning on a dedicated core; else it spins briefly, yields a few times, and then
+ * sleeps until a producer that hands it a batch wakes it ({@link #wake}), so that an idle worker leaves the core to
+ * the threads it shares it with (at a few microseconds of wake-up when traffic resumes). On {@link #stop} it drains
+ * what is queued, then ends. A stage that throws ends the worker and
  * the failure is kept for the pipeline to rethrow.
  */
 final class Worker implements Runnable
@@ -24,7 +29,17 @@ final class Worker implements Runnable
     volatile Throwable failure;
     volatile boolean finished;
 
+    /** Busy-polling (a dedicated core); null: spin, yield, then sleep until woken. */
     private final IdleStrategy idle;
+    /** Set by the worker just before it sleeps; producers wake it when they see it. */
+    private volatile boolean sleeping;
+    /** The worker's thread (set before it starts). */
+    volatile Thread thread;
+    private int idleRounds;
+    private static final int SPINS = 200;
+    private static final int YIELDS = 10;
+    /** Longest sleep: a wake-up missed to a race would cost at most this (none is known; a safety net). */
+    private static final long MAX_SLEEP_NANOS = 1_000_000;
 
     @SuppressWarnings("unchecked")
     Worker(final int index, final StageChain chain, final int ringBatches, final int producers, final IdleStrategy idle)
@@ -93,6 +108,65 @@ final class Worker implements Runnable
     void stop()
     {
         stopping = true;
+        final Thread t = thread;
+        if (t != null)
+        {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * A producer has just handed this worker a batch: wake it if it sleeps. The full fence orders the producer's
+     * store of the batch into the ring before its load of {@code sleeping}; the worker stores {@code sleeping} (a
+     * volatile store) before it looks at its rings a last time, so one of the two always sees the other.
+     */
+    void wake()
+    {
+        if (idle == null)
+        {
+            VarHandle.fullFence();
+            if (sleeping)
+            {
+                LockSupport.unpark(thread);
+            }
+        }
+    }
+
+    /** Nothing to do: the pipeline's idle policy. */
+    private void idle()
+    {
+        if (idle != null)
+        {
+            idle.idle();
+            return;
+        }
+        final int round = idleRounds++;
+        if (round < SPINS)
+        {
+            Thread.onSpinWait();
+        }
+        else if (round < SPINS + YIELDS)
+        {
+            Thread.yield();
+        }
+        else
+        {
+            sleeping = true;
+            if (allEmpty() && !stopping)
+            {
+                LockSupport.parkNanos(this, MAX_SLEEP_NANOS);
+            }
+            sleeping = false;
+        }
+    }
+
+    private void busy()
+    {
+        if (idle != null)
+        {
+            idle.reset();
+        }
+        idleRounds = 0;
     }
 
     @Override
@@ -111,7 +185,7 @@ final class Worker implements Runnable
                     current = null;
                     batch.clear(); // external frames go back to their owner here
                     free[batch.producer()].offer(batch); // never full: it holds every batch of that producer
-                    idle.reset();
+                    busy();
                 }
                 else if (stopping)
                 {
@@ -122,7 +196,7 @@ final class Worker implements Runnable
                 }
                 else
                 {
-                    idle.idle();
+                    idle();
                 }
             }
         }

@@ -35,7 +35,7 @@ import java.util.function.IntFunction;
     mixinStandardHelpOptions = true,
     header = "Run the node's dataplane as a userspace VTEP: VXLAN over UDP in, through the pipeline, out to the VTEPs.",
     description = {
-        "Node 0 of --nodes K listens on 127.0.1.0:PORT (Netty epoll, batched receive; --sockets sockets with",
+        "Node 0 of --nodes K listens on 127.0.1.0:PORT or --listen HOST:PORT (Netty epoll, batched receive; --sockets sockets with",
         "SO_REUSEPORT, one per worker by default, each read by its own thread) for VXLAN datagrams (the 8-byte",
         "header and the inner Ethernet frame), checks the header (I flag, reserved bits, --vni), and runs each inner",
         "frame through the pipeline (conntrack, iptables or IPVS on a new flow, NAT, route, encapsulation). A frame",
@@ -72,7 +72,13 @@ public final class RunVerb implements Verb
         + "own thread, a producer of its own rings to every worker (default: one per worker)")
     Integer sockets;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8472", description = "the VTEPs' UDP port (default: ${DEFAULT-VALUE})")
+    @Option(names = "--port", paramLabel = "PORT", description = "the VTEPs' UDP port (default: 8472, or --listen's)")
+    Integer portOption;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = {"where node 0 listens: a loopback address of its own "
+        + "(default: its VTEP, 127.0.1.0) and the VTEPs' port,", "e.g. 127.0.0.1:8472 (the other nodes stay at 127.0.1.k:PORT)"})
+    String listen;
+
     int port;
 
     @Option(names = "--vni", paramLabel = "VNI", defaultValue = "1", description = "VXLAN network identifier (default: ${DEFAULT-VALUE})")
@@ -118,9 +124,36 @@ public final class RunVerb implements Verb
         {
             throw new ParameterException(spec.commandLine(), "--sockets must be between 1 and 64, got " + socketCount);
         }
+        String listenHost = "127.0.1.0";
+        port = portOption != null ? portOption : 8472;
+        if (listen != null)
+        {
+            final int colon = listen.lastIndexOf(':');
+            final int listenPort;
+            try
+            {
+                listenPort = Integer.parseInt(listen.substring(colon + 1));
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new ParameterException(spec.commandLine(), "--listen: expected HOST:PORT, got '" + listen + "'");
+            }
+            if (colon <= 0)
+            {
+                throw new ParameterException(spec.commandLine(), "--listen: expected HOST:PORT, got '" + listen + "'");
+            }
+            if (portOption != null && portOption != listenPort)
+            {
+                throw new ParameterException(spec.commandLine(), "--listen's port " + listenPort + " and --port " + portOption
+                    + " differ (every VTEP of the overlay uses one port)");
+            }
+            listenHost = listen.substring(0, colon);
+            port = listenPort;
+        }
         if (port < 1 || port > 65535)
         {
-            throw new ParameterException(spec.commandLine(), "--port must be in 1..65535, got " + port);
+            throw new ParameterException(spec.commandLine(), (listen != null ? "--listen's port" : "--port")
+                + " must be in 1..65535, got " + port);
         }
         if (vni < 0 || vni > 0xFF_FFFF)
         {
@@ -145,7 +178,15 @@ public final class RunVerb implements Verb
         final int max = maxConntrack != null ? maxConntrack
             : ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors());
         final PrintWriter out = spec.commandLine().getOut();
-        final WireAddresses addresses = new WireAddresses(topology, port);
+        final WireAddresses addresses;
+        try
+        {
+            addresses = new WireAddresses(topology, port, listenHost);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), "--listen: " + ex.getMessage());
+        }
         try (ConntrackTable table = conntrack != null ? ConntrackTable.persisted(conntrack, max) : ConntrackTable.inMemory(max))
         {
             final FlowSteering steering = FlowSteering.of(model, nodeConfig, workers, 0); // rx strips the VXLAN header

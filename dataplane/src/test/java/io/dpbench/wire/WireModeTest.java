@@ -142,8 +142,8 @@ class WireModeTest
     void zeroCopyAndCopiedFramesLeaveTheSameBytes() throws Exception
     {
         final int port = 21_000 + (int)(ProcessHandle.current().pid() % 19_000);
-        final RunOutput zeroCopy = exchange(port, false);
-        final RunOutput copied = exchange(port, true);
+        final RunOutput zeroCopy = exchange(port, false, null);
+        final RunOutput copied = exchange(port, true, null);
         assertThat(zeroCopy.datagrams).as("what left the node, per destination").isEqualTo(copied.datagrams);
         final long icmp = zeroCopy.datagrams.values().stream().flatMap(List::stream)
             .filter(h -> h.startsWith("01", 2 * (8 + 14 + 9))).count();
@@ -168,12 +168,39 @@ class WireModeTest
         assertThat(c.get("tx-copied").asLong()).isEqualTo(out);
     }
 
+    /**
+     * The issue's `--listen 127.0.0.1:PORT`: node 0 on a loopback address of its own, the other nodes still at
+     * 127.0.1.k:PORT; the same frames leave as when it listens on its VTEP address. Bad listen addresses are clear
+     * errors (exit 2).
+     */
+    @Test
+    void nodeZeroListensWhereItIsTold() throws Exception
+    {
+        final int port = 22_000 + (int)(ProcessHandle.current().pid() % 18_000);
+        final RunOutput there = exchange(port, false, "127.0.0.1");
+        final RunOutput vtep = exchange(port, false, null);
+        assertThat(there.datagrams).isEqualTo(vtep.datagrams);
+        assertThat(there.counters.get("received").asLong()).isEqualTo(vtep.counters.get("received").asLong());
+        for (final String[] bad : new String[][]{{"10.0.0.1:8472", "loopback"}, {"127.0.1.2:8472", "another node's VTEP"},
+            {"127.0.2.0:8472", "local pods"}, {"nohost", "expected HOST:PORT"}, {"127.0.0.1:0", "1..65535"}})
+        {
+            final StringWriter err = new StringWriter();
+            assertThat(Main.run(new String[]{"run", "--mode", "ipvs", "--services", "5", "--listen", bad[0], "--duration",
+                "1"}, new PrintWriter(new StringWriter()), new PrintWriter(err))).as(bad[0]).isEqualTo(2);
+            assertThat(err.toString()).contains(bad[1]);
+        }
+        final StringWriter err = new StringWriter();
+        assertThat(Main.run(new String[]{"run", "--mode", "ipvs", "--services", "5", "--listen", "127.0.0.1:8000", "--port",
+            "8001", "--duration", "1"}, new PrintWriter(new StringWriter()), new PrintWriter(err))).isEqualTo(2);
+        assertThat(err.toString()).contains("differ");
+    }
+
     private record RunOutput(Map<Integer, List<String>> datagrams, com.fasterxml.jackson.databind.JsonNode counters)
     {
     }
 
     /** One run: requests and odd frames from node 1, the backends' replies; what each destination received. */
-    private static RunOutput exchange(final int port, final boolean copyFrames) throws Exception
+    private static RunOutput exchange(final int port, final boolean copyFrames, final String listenHost) throws Exception
     {
         final DatagramChannel[] nodes = new DatagramChannel[4];
         nodes[0] = bind("127.0.2.0", port);
@@ -189,13 +216,18 @@ class WireModeTest
         {
             args.add("--copy-frames");
         }
+        if (listenHost != null)
+        {
+            args.add("--listen");
+            args.add(listenHost + ":" + port);
+        }
         final CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> Main.run(args.toArray(new String[0]),
             new PrintWriter(out), new PrintWriter(err)));
         final Map<Integer, List<String>> seen = new java.util.TreeMap<>();
         try
         {
-            awaitListening(port, run);
-            final InetSocketAddress node0 = new InetSocketAddress("127.0.1.0", port);
+            awaitListening(listenHost != null ? listenHost : "127.0.1.0", port, run);
+            final InetSocketAddress node0 = new InetSocketAddress(listenHost != null ? listenHost : "127.0.1.0", port);
             final UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
             final int client = Ipv4Address.parse("10.244.1.200");
             for (int i = 0; i < FLOWS; i++)
@@ -343,12 +375,18 @@ class WireModeTest
     /** Wait (at most 20 s) until node 0's socket is bound: a plain bind of its address then fails. */
     private static void awaitListening(final int port, final CompletableFuture<Integer> run) throws Exception
     {
+        awaitListening("127.0.1.0", port, run);
+    }
+
+    private static void awaitListening(final String host, final int port, final CompletableFuture<Integer> run)
+        throws Exception
+    {
         final long deadline = System.nanoTime() + 20_000_000_000L;
         while (System.nanoTime() < deadline && !run.isDone())
         {
             try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET))
             {
-                probe.bind(new InetSocketAddress("127.0.1.0", port));
+                probe.bind(new InetSocketAddress(host, port));
             }
             catch (final java.net.BindException ex)
             {

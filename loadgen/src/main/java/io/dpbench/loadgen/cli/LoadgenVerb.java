@@ -39,7 +39,7 @@ import java.util.Map;
         "exchange requests and responses; a flow makes 1/--new-flow-share exchanges, then a new flow replaces it.",
         "Open loop at --rate packets per second (latency from each packet's intended send time, so coordinated",
         "omission is corrected; a full ring drops and counts) or closed loop (--rate 0: as fast as replies allow).",
-        "Prints a progress line each second; writes summary.json, latency.hlog (HdrHistogram interval log) and",
+        "Prints a progress line each second; writes summary.json (with the environment, also as environment.json), latency.hlog (HdrHistogram interval log) and",
         "latency.png into a run folder under --out. Exit 0; 1 when the run's checks fail (a flow changed backend, a",
         "reply was not translated back to its VIP:port, or sent != received + counted drops); 2 on bad parameters.",
         "Wire mode (--target 127.0.1.0:PORT): the node is `dpbench run` on that port; this process plays the other",
@@ -335,7 +335,12 @@ public final class LoadgenVerb implements Verb
             }
             final LoadResult result = load.run();
             final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            Files.writeString(run.resolve("summary.json"), json.writeValueAsString(result.summary()) + "\n");
+            final java.util.Map<String, Object> summary = new java.util.LinkedHashMap<>(result.summary());
+            final java.util.Map<String, Object> environment = io.dpbench.loadgen.report.RunEnvironment.collect(
+                spec.commandLine().getParseResult().originalArgs());
+            summary.put("environment", environment);
+            Files.writeString(run.resolve("summary.json"), json.writeValueAsString(summary) + "\n");
+            Files.writeString(run.resolve("environment.json"), json.writeValueAsString(environment) + "\n");
             plot(result.latency(), run.resolve("latency.png"), mode + ", " + services + " Services, "
                 + (rate > 0 ? String.format(Locale.ROOT, "%,d pps open loop", rate) : "closed loop"));
             o.println(new ObjectMapper().writeValueAsString(result.summary()));

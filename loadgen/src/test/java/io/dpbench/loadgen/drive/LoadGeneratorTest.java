@@ -147,6 +147,15 @@ class LoadGeneratorTest
         assertThat(Files.readString(run.resolve("summary.json"))).contains("\"accounting_holds\" : true")
             .contains("\"p99\"").contains("\"backend_changed\" : 0");
         assertThat(Files.readString(run.resolve("latency.hlog"))).contains("#[StartTime:");
+        // what it ran on, as the benchmarks' run folders have it, in the summary and beside it
+        final com.fasterxml.jackson.databind.JsonNode environment = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(run.resolve("environment.json").toFile());
+        assertThat(environment.get("cores").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(environment.get("commit").asText()).isNotEmpty();
+        assertThat(environment.get("command").asText()).startsWith("loadgen");
+        assertThat(environment.get("jvm_flags").asText()).isNotNull();
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.resolve("summary.json").toFile())
+            .get("environment")).isEqualTo(environment);
         assertThat(Files.size(run.resolve("latency.png"))).isGreaterThan(5_000);
 
         for (final String[] bad : new String[][]{

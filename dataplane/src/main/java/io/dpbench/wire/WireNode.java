@@ -488,21 +488,22 @@ public final class WireNode implements AutoCloseable
     /** Datagrams received, over every socket. */
     public long received()
     {
-        long n = 0;
-        for (final Receiver r : receivers)
-        {
-            n += r.received.get();
-        }
-        return n;
+        return sum(receivers, r -> r.received);
     }
 
     /** Datagrams sent (or reflected). */
     public long sent()
     {
-        long n = reflected.get();
-        for (final WireOutput o : outputs)
+        return reflected.get() + sum(outputs, o -> o.sent);
+    }
+
+    /** A counter summed over the receivers or outputs (each counter has one writer; read from any thread). */
+    private static <T> long sum(final java.util.List<T> owners, final java.util.function.Function<T, AtomicLong> counter)
+    {
+        long n = 0;
+        for (final T o : owners)
         {
-            n += o.sent.get();
+            n += counter.apply(o).get();
         }
         return n;
     }
@@ -510,44 +511,24 @@ public final class WireNode implements AutoCloseable
     /** Frames handed to the pipeline in the receive buffer itself (no copy). */
     public long rxZeroCopy()
     {
-        long n = 0;
-        for (final Receiver r : receivers)
-        {
-            n += r.zeroCopy.get();
-        }
-        return n;
+        return sum(receivers, r -> r.zeroCopy);
     }
 
     /** Frames copied into a batch slot at rx. */
     public long rxCopied()
     {
-        long n = 0;
-        for (final Receiver r : receivers)
-        {
-            n += r.copied.get();
-        }
-        return n;
+        return sum(receivers, r -> r.copied);
     }
 
     /** Datagrams sent from the received memory (a slice of it), and sent from a copy. */
     public long txZeroCopy()
     {
-        long n = 0;
-        for (final WireOutput o : outputs)
-        {
-            n += o.zeroCopy.get();
-        }
-        return n;
+        return sum(outputs, o -> o.zeroCopy);
     }
 
     public long txCopied()
     {
-        long n = 0;
-        for (final WireOutput o : outputs)
-        {
-            n += o.copied.get();
-        }
-        return n;
+        return sum(outputs, o -> o.copied);
     }
 
     /** Received datagrams the pipeline still holds (handed over without a copy, not yet given back); 0 after close. */
@@ -579,23 +560,13 @@ public final class WireNode implements AutoCloseable
     /** Frames for an address that is no node's VTEP. */
     public long unroutable()
     {
-        long n = 0;
-        for (final WireOutput o : outputs)
-        {
-            n += o.unroutable.get();
-        }
-        return n;
+        return sum(outputs, o -> o.unroutable);
     }
 
     /** Frames dropped because the socket's send queue was full. */
     public long txFull()
     {
-        long n = 0;
-        for (final WireOutput o : outputs)
-        {
-            n += o.txFull.get();
-        }
-        return n;
+        return sum(outputs, o -> o.txFull);
     }
 
     /** Sends that failed after they were queued. */
@@ -617,12 +588,7 @@ public final class WireNode implements AutoCloseable
 
     public long rxDrops(final RxDrop reason)
     {
-        long n = 0;
-        for (final Receiver r : receivers)
-        {
-            n += r.drops[reason.ordinal()].get();
-        }
-        return n;
+        return sum(receivers, r -> r.drops[reason.ordinal()]);
     }
 
     public int localPort()

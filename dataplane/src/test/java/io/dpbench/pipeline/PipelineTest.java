@@ -344,6 +344,75 @@ class PipelineTest
         }
     }
 
+    /**
+     * At a pause, a partial batch goes at once to a worker with nothing queued, and is kept filling for a worker that
+     * is still busy with queued batches (so a backlog travels in full batches, not one batch per frame); it leaves
+     * when the worker has caught up.
+     */
+    @Test
+    void aPauseHandsPartialBatchesOnlyToWorkersWithNothingQueued() throws Exception
+    {
+        final CountDownLatch open = new CountDownLatch(1);
+        final List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final Stage gate = new Stage()
+        {
+            @Override
+            public String name()
+            {
+                return "gate";
+            }
+
+            @Override
+            public void process(final PacketBatch batch)
+            {
+                try
+                {
+                    open.await(30, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                sizes.add(batch.size());
+            }
+        };
+        final FlowSteering one = new FlowSteering(1, new org.agrona.collections.LongHashSet(),
+            new org.agrona.collections.LongHashSet(), new int[0], 0);
+        final Pipeline pipeline = new Pipeline(one, w -> StageChain.of(gate), 8, Pipeline.Overflow.DROP);
+        final int length = udp("10.244.0.2", 1000, "10.244.0.3", 2000);
+        final Pipeline.Rx rx = pipeline.rx(0);
+        rx.submit(frame, 0, length, 0, 0);
+        assertThat(rx.flushIdle()).as("nothing queued: handed over").isFalse();
+        // the worker holds batches at the gate; single-frame batches go until a backlog has formed in its ring
+        final long deadline = System.nanoTime() + 10_000_000_000L;
+        boolean kept = false;
+        int handedOver = 1;
+        long seq = 1;
+        while (!kept && System.nanoTime() < deadline)
+        {
+            rx.submit(frame, 0, length, seq, seq++);
+            kept = rx.flushIdle();
+            handedOver += kept ? 0 : 1;
+        }
+        assertThat(kept).as("a backlog queued: the partial batch is kept").isTrue();
+        assertThat(handedOver).as("batches handed over before the backlog formed")
+            .isBetween(Pipeline.Rx.BACKLOG, Pipeline.Rx.BACKLOG + 1);
+        for (int i = 0; i < 10; i++)
+        {
+            rx.submit(frame, 0, length, seq, seq++);
+            assertThat(rx.flushIdle()).isTrue();
+        }
+        open.countDown();
+        while (rx.flushIdle() && System.nanoTime() < deadline)
+        {
+            Thread.onSpinWait(); // leaves once the worker has emptied its ring
+        }
+        pipeline.close();
+        assertThat(pipeline.rxMissedTotal()).isZero();
+        assertThat(sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo((int)pipeline.processed());
+        assertThat(sizes.get(sizes.size() - 1)).as("the kept batch gathered the frames of 11 pauses").isGreaterThanOrEqualTo(11);
+    }
+
     @Test
     void aWorkersFailureIsRethrown()
     {

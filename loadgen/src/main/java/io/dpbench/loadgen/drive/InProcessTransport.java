@@ -164,7 +164,7 @@ final class InProcessTransport implements Transport
     @Override
     public void idle()
     {
-        pipeline.flush();
+        pipeline.rx(0).flushIdle(); // a busy worker's batch keeps filling; the generator's next idle turn retries
     }
 
     @Override

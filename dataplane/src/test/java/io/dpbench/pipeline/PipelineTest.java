@@ -113,31 +113,13 @@ class PipelineTest
     {
         final CountDownLatch release = new CountDownLatch(1);
         final List<Long> seen = new ArrayList<>();
-        final Stage gate = new Stage()
+        final Stage gate = gated(release, batch ->
         {
-            @Override
-            public String name()
+            for (int i = 0; i < batch.size(); i++)
             {
-                return "gate";
+                seen.add(batch.sequence(i));
             }
-
-            @Override
-            public void process(final PacketBatch batch)
-            {
-                try
-                {
-                    release.await(30, TimeUnit.SECONDS);
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
-                for (int i = 0; i < batch.size(); i++)
-                {
-                    seen.add(batch.sequence(i));
-                }
-            }
-        };
+        });
         final FlowSteering one = new FlowSteering(1, new org.agrona.collections.LongHashSet(),
             new org.agrona.collections.LongHashSet(), new int[0], 0);
         final Pipeline pipeline = new Pipeline(one, w -> StageChain.of(gate), 2, Pipeline.Overflow.DROP);
@@ -278,41 +260,23 @@ class PipelineTest
             final FrameRelease release = owner -> released.incrementAndGet((Integer)owner);
             final CountDownLatch open = new CountDownLatch(1);
             final List<Integer> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-            final Stage check = new Stage()
+            final Stage check = gated(open, batch ->
             {
-                @Override
-                public String name()
+                for (int i = 0; i < batch.size(); i++)
                 {
-                    return "check";
+                    assertThat(batch.external(i)).isTrue();
+                    final UnsafeBuffer b = batch.buffer(i);
+                    final int n = b.getShort(batch.offset(i) + 14 + 4) & 0xFFFF;
+                    assertThat(batch.owner(i)).isEqualTo(n);
+                    assertThat(batch.length(i)).isEqualTo(length);
+                    b.putLong(batch.offset(i) - 50, 0x0102_0304_0506_0708L); // in its headroom, in place
+                    seen.add(n);
                 }
-
-                @Override
-                public void process(final PacketBatch batch)
+                if (fail)
                 {
-                    try
-                    {
-                        open.await(30, TimeUnit.SECONDS);
-                    }
-                    catch (final InterruptedException ex)
-                    {
-                        Thread.currentThread().interrupt();
-                    }
-                    for (int i = 0; i < batch.size(); i++)
-                    {
-                        assertThat(batch.external(i)).isTrue();
-                        final UnsafeBuffer b = batch.buffer(i);
-                        final int n = b.getShort(batch.offset(i) + 14 + 4) & 0xFFFF;
-                        assertThat(batch.owner(i)).isEqualTo(n);
-                        assertThat(batch.length(i)).isEqualTo(length);
-                        b.putLong(batch.offset(i) - 50, 0x0102_0304_0506_0708L); // in its headroom, in place
-                        seen.add(n);
-                    }
-                    if (fail)
-                    {
-                        throw new IllegalStateException("stage failed on purpose");
-                    }
+                    throw new IllegalStateException("stage failed on purpose");
                 }
-            };
+            });
             final FlowSteering one = new FlowSteering(1, new org.agrona.collections.LongHashSet(),
                 new org.agrona.collections.LongHashSet(), new int[0], 0);
             final Pipeline pipeline = new Pipeline(one, w -> StageChain.of(check), 2, Pipeline.Overflow.DROP);
@@ -354,28 +318,7 @@ class PipelineTest
     {
         final CountDownLatch open = new CountDownLatch(1);
         final List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        final Stage gate = new Stage()
-        {
-            @Override
-            public String name()
-            {
-                return "gate";
-            }
-
-            @Override
-            public void process(final PacketBatch batch)
-            {
-                try
-                {
-                    open.await(30, TimeUnit.SECONDS);
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
-                sizes.add(batch.size());
-            }
-        };
+        final Stage gate = gated(open, batch -> sizes.add(batch.size()));
         final FlowSteering one = new FlowSteering(1, new org.agrona.collections.LongHashSet(),
             new org.agrona.collections.LongHashSet(), new int[0], 0);
         final Pipeline pipeline = new Pipeline(one, w -> StageChain.of(gate), 8, Pipeline.Overflow.DROP);
@@ -442,5 +385,32 @@ class PipelineTest
             }
             pipeline.close();
         }).hasStackTraceContaining("stage failed on purpose");
+    }
+
+    /** A stage that holds each batch until {@code open} opens (at most 30 s), then hands it to {@code then}. */
+    private static Stage gated(final CountDownLatch open, final java.util.function.Consumer<PacketBatch> then)
+    {
+        return new Stage()
+        {
+            @Override
+            public String name()
+            {
+                return "gate";
+            }
+
+            @Override
+            public void process(final PacketBatch batch)
+            {
+                try
+                {
+                    open.await(30, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                then.accept(batch);
+            }
+        };
     }
 }

@@ -71,6 +71,9 @@ public final class Main implements Runnable
         cli.setExitCodeExceptionMapper(ex -> ex instanceof CommandLine.ParameterException ? 2 : 1);
         cli.setParameterExceptionHandler(Main::usageError);
         cli.setExecutionExceptionHandler(Main::runtimeError);
+        // the verbs' descriptions are written in lines of up to ~112 characters: help is 120 wide (or the terminal's
+        // width when it is wider), so that their lines are not broken a second time at 80
+        cli.setUsageHelpWidth(120);
         cli.setUsageHelpAutoWidth(true);
         return cli;
     }

@@ -248,18 +248,18 @@ public final class Pipeline implements AutoCloseable
             return true;
         }
 
+        /** Batches queued for a worker from which {@link #flushIdle} keeps its partial batch filling. */
+        public static final int BACKLOG = 4;
+
         /**
          * At a pause in a live stream (the end of a receive burst, an idle turn): hand over the partial batches, so
          * that light traffic is not held back until 64 frames have gathered, except to a worker with a backlog
          * ({@value #BACKLOG} batches or more queued from this producer), whose batch keeps filling: it is busy with
          * earlier batches anyway, and a backlog then travels in full batches (rings count batches: a batch of one
          * frame per pause would exhaust a worker's ring within a few hundred frames while it is descheduled). A
-         * worker with one or two batches queued is not held back: it may only be waking up. Returns true when a
+         * worker with fewer batches queued is not held back: it may only be waking up. Returns true when a
          * partial batch was kept: call again soon (or {@link #flush}), as it leaves once its worker catches up.
          */
-        /** Batches queued for a worker from which {@link #flushIdle} keeps its partial batch filling. */
-        public static final int BACKLOG = 4;
-
         public boolean flushIdle()
         {
             boolean kept = false;

@@ -34,8 +34,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * inner frame to the multi-worker {@link Pipeline}, and the workers send what leaves: a frame the overlay
  * encapsulated for another node goes, as its VXLAN payload, to that node's VTEP address ({@link WireAddresses}); a
  * frame for a pod of this node goes, with a VXLAN header, to the local pods' address. Sends are queued per frame and
- * handed to the socket's event loop once per batch ({@link SocketTx}), which writes them and flushes once (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no
- * pipeline: every datagram goes back to its sender as it came.
+ * handed to the socket's event loop once per batch ({@link SocketTx}), which writes them and flushes once
+ * (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no pipeline: every datagram goes
+ * back to its sender as it came.
  * <p>
  * <b>No copies.</b> The receive buffers leave {@value #RX_HEADROOM} bytes before every datagram
  * ({@link HeadroomRecvAllocator}); the pipeline is handed the received datagram's memory itself (a retained slice of

@@ -597,6 +597,24 @@ public final class WireNode implements AutoCloseable
         return ((InetSocketAddress)channels[0].localAddress()).getPort();
     }
 
+    /** Send what the workers queued last, flush, read the kernel's drops, close the sockets. */
+    private void finishSockets()
+    {
+        for (final SocketTx tx : txs)
+        {
+            tx.channel().eventLoop().submit(tx).syncUninterruptibly(); // what the workers queued last
+        }
+        for (final Channel c : channels)
+        {
+            c.flush();
+        }
+        kernelDropsAtClose = Math.max(0, kernelDrops()); // before the sockets (and their lines in /proc/net/udp) go
+        for (final Channel c : channels)
+        {
+            c.close().syncUninterruptibly();
+        }
+    }
+
     /** Stop receiving, drain the workers (their last sends flushed), close the socket. Idempotent. */
     @Override
     public void close()
@@ -620,20 +638,20 @@ public final class WireNode implements AutoCloseable
                     final Pipeline.Rx rx = pipeline.rx(p);
                     channels[p].eventLoop().submit(rx::flush).syncUninterruptibly(); // from its own thread
                 }
-                pipeline.close();
+                try
+                {
+                    pipeline.close();
+                }
+                finally
+                {
+                    // also when a worker failed (close rethrows it): what the workers queued is still sent, so that
+                    // the slices of received buffers it holds are released, and the sockets are closed
+                    finishSockets();
+                }
             }
-            for (final SocketTx tx : txs)
+            else
             {
-                tx.channel().eventLoop().submit(tx).syncUninterruptibly(); // what the workers queued last
-            }
-            for (final Channel c : channels)
-            {
-                c.flush();
-            }
-            kernelDropsAtClose = Math.max(0, kernelDrops()); // before the sockets (and their lines in /proc/net/udp) go
-            for (final Channel c : channels)
-            {
-                c.close().syncUninterruptibly();
+                finishSockets();
             }
         }
         finally

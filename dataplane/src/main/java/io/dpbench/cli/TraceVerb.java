@@ -63,8 +63,14 @@ public final class TraceVerb implements Verb
     @Option(names = "--to", required = true, paramLabel = "IP:PORT", description = "the packet's destination")
     String to;
 
-    @Option(names = "--json", description = "print one JSON object: verdict, destinations, masquerade, path")
+    @Option(names = "--json", description = {"print one JSON object: verdict, destinations, masquerade, path;",
+        "iptables mode also branches (how many were explored) and truncated (true when --max-branches stopped it)"})
     boolean json;
+
+    @Option(names = "--max-branches", paramLabel = "N", defaultValue = "" + Tracer.MAX_BRANCHES, description = {
+        "iptables mode: stop after N branches of statistic choices (default: ${DEFAULT-VALUE}); a trace that stops",
+        "there says so (text and JSON): the branches not explored may lead elsewhere"})
+    int maxBranches;
 
     @Mixin
     NodeOptions node;
@@ -94,6 +100,10 @@ public final class TraceVerb implements Verb
         final int[] source = endpoint(from, "--from", false);
         final int[] destination = endpoint(to, "--to", true);
         final NodeConfig nodeConfig = node.toNodeConfig();
+        if (maxBranches < 1)
+        {
+            throw new ParameterException(spec.commandLine(), "--max-branches " + maxBranches + " < 1");
+        }
 
         if ("ipvs".equals(mode))
         {
@@ -106,7 +116,7 @@ public final class TraceVerb implements Verb
         final RuleSet set = IptablesSaveParser.parse(Files.readString(rules), rules.toString());
         final CompiledRules compiled = ChainEngine.compile(set, rules.toString(), nodeConfig.nodeIPs(), IpSets.EMPTY);
         final Tracer.Result result = Tracer.trace(compiled, Ipv4Address.parse(nodeConfig.primaryNodeIP()),
-            protocol.number(), source[0], source[1], destination[0], destination[1], 0);
+            protocol.number(), source[0], source[1], destination[0], destination[1], 0, maxBranches);
 
         final PrintWriter out = spec.commandLine().getOut();
         if (json)
@@ -116,6 +126,8 @@ public final class TraceVerb implements Verb
             object.put("destinations", result.destinations());
             object.put("masquerade", result.masquerade());
             object.put("path", result.path());
+            object.put("branches", result.branches().size());
+            object.put("truncated", result.truncated());
             out.println(new ObjectMapper().writeValueAsString(object));
             return 0;
         }
@@ -142,6 +154,11 @@ public final class TraceVerb implements Verb
         out.printf("%nverdict: %s; destinations: %s; masquerade: %s%n", result.verdict(),
             result.destinations().isEmpty() ? "none" : String.join(", ", result.destinations()),
             result.masquerade() ? "yes" : "no");
+        if (result.truncated())
+        {
+            out.printf("trace stopped at %d branches (--max-branches): the rules have more ways through, not explored;"
+                + " the verdict and destinations above cover only the branches listed%n", result.branches().size());
+        }
         return 0;
     }
 

@@ -191,6 +191,8 @@ public final class ChainEngine
             chainEnd[c] = rules.size();
         }
 
+        checkLoops(chains, tables, rules, chainStart, chainEnd, source);
+
         final int[] hooks = {
             chainIndex.getOrDefault("nat/PREROUTING", CompiledRules.NO_CHAIN),
             chainIndex.getOrDefault("nat/INPUT", CompiledRules.NO_CHAIN),
@@ -208,6 +210,113 @@ public final class ChainEngine
         Arrays.sort(local);
         return new CompiledRules(rules.toArray(new CompiledRule[0]), chainStart, chainEnd, chainPolicy, chainName,
             chainTable, hooks, local, nthCounters, recentTables.keySet().toArray(new String[0]), ipSets);
+    }
+
+    /**
+     * Refuses jump and goto loops reachable from a built-in chain, as the kernel does when the rules are loaded
+     * ({@code iptables-restore}: "RULE_APPEND failed (Too many links)" with the nf_tables backend, "line N failed"
+     * with legacy): without this, a walk through such a set would never end. The error names the chains of the
+     * cycle and the line of the rule that closes it. A loop that no built-in chain reaches is accepted, as the kernel
+     * accepts it (no packet can enter it). Also refuses -j nesting deeper than the classifier's return stack
+     * ({@value Classifier#MAX_DEPTH}; iptables-nft already refuses more than 16 levels, NFT_JUMP_STACK_SIZE).
+     */
+    private static void checkLoops(final List<RuleSet.Chain> chains, final List<String> tables,
+        final List<CompiledRule> rules, final int[] chainStart, final int[] chainEnd, final String source)
+        throws RuleParseException
+    {
+        final int n = chains.size();
+        final int[][] edges = new int[n][];
+        final int[][] edgeRule = new int[n][];
+        for (int c = 0; c < n; c++)
+        {
+            int count = 0;
+            for (int i = chainStart[c]; i < chainEnd[c]; i++)
+            {
+                count += isJumpOrGoto(rules.get(i)) ? 1 : 0;
+            }
+            edges[c] = new int[count];
+            edgeRule[c] = new int[count];
+            int e = 0;
+            for (int i = chainStart[c]; i < chainEnd[c]; i++)
+            {
+                if (isJumpOrGoto(rules.get(i)))
+                {
+                    edges[c][e] = rules.get(i).targetChain;
+                    edgeRule[c][e++] = i;
+                }
+            }
+        }
+        // iterative depth-first search; colour 0 unseen, 1 on the current path, 2 done (and its depth known)
+        final byte[] colour = new byte[n];
+        final int[] depth = new int[n]; // most -j levels below a finished chain
+        final int[] stackChain = new int[n];
+        final int[] stackEdge = new int[n];
+        for (int root = 0; root < n; root++)
+        {
+            if (chains.get(root).policy() == null || colour[root] != 0)
+            {
+                continue; // user-defined chains are entered only from a built-in one
+            }
+            int top = 0;
+            stackChain[0] = root;
+            stackEdge[0] = 0;
+            colour[root] = 1;
+            while (top >= 0)
+            {
+                final int c = stackChain[top];
+                if (stackEdge[top] < edges[c].length)
+                {
+                    final int e = stackEdge[top]++;
+                    final int next = edges[c][e];
+                    if (colour[next] == 1)
+                    {
+                        final StringBuilder cycle = new StringBuilder();
+                        int k = 0;
+                        while (stackChain[k] != next)
+                        {
+                            k++;
+                        }
+                        for (int j = k; j <= top; j++)
+                        {
+                            cycle.append(chains.get(stackChain[j]).name()).append(" -> ");
+                        }
+                        cycle.append(chains.get(next).name());
+                        final CompiledRule closing = rules.get(edgeRule[c][e]);
+                        throw new RuleParseException(source, closing.source.line(), "chain loop in table "
+                            + tables.get(c) + ": " + cycle + " (reached from " + chains.get(root).name()
+                            + "); the kernel refuses it at load (Too many links)");
+                    }
+                    if (colour[next] == 0)
+                    {
+                        colour[next] = 1;
+                        stackChain[++top] = next;
+                        stackEdge[top] = 0;
+                    }
+                    continue;
+                }
+                int d = 0;
+                for (int e = 0; e < edges[c].length; e++)
+                {
+                    final boolean jump = rules.get(edgeRule[c][e]).target == CompiledRule.T_JUMP;
+                    d = Math.max(d, depth[edges[c][e]] + (jump ? 1 : 0));
+                }
+                if (d > Classifier.MAX_DEPTH)
+                {
+                    throw new RuleParseException(source, chains.get(c).rules().isEmpty() ? 0
+                        : chains.get(c).rules().get(0).line(), "-j nests " + d + " chains deep below "
+                        + chains.get(c).name() + " in table " + tables.get(c) + "; dpbench walks at most "
+                        + Classifier.MAX_DEPTH + " (iptables-nft refuses more than 16)");
+                }
+                depth[c] = d;
+                colour[c] = 2;
+                top--;
+            }
+        }
+    }
+
+    private static boolean isJumpOrGoto(final CompiledRule r)
+    {
+        return r.target == CompiledRule.T_JUMP || r.target == CompiledRule.T_GOTO;
     }
 
     /** iptables refuses -m tcp/udp/sctp and multiport without the matching -p (the kernel checks it at load). */

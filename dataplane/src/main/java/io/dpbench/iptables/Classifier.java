@@ -15,7 +15,8 @@ public final class Classifier
 {
     /** xt_recent's default ip_list_tot: addresses remembered per table. */
     public static final int RECENT_ENTRIES = 200;
-    private static final int MAX_DEPTH = 64;
+    /** Deepest nesting of -j the walk keeps a return stack for; {@link ChainEngine#compile} refuses deeper sets. */
+    static final int MAX_DEPTH = 64;
 
     private static final int CONTINUE = -1;
     private static final int ACCEPT_TABLE = -2;
@@ -193,10 +194,8 @@ public final class Classifier
                     i++;
                     continue;
                 case CompiledRule.T_JUMP:
-                    if (depth == MAX_DEPTH)
-                    {
-                        return Verdicts.DROP; // the kernel refuses loops/too-deep nesting at load; never on real sets
-                    }
+                    // ChainEngine.compile refused loops and nesting beyond MAX_DEPTH: the stack cannot overflow,
+                    // and every walk ends (each goto or jump moves along an acyclic graph of chains)
                     returnChain[depth] = chain;
                     returnRule[depth] = i + 1;
                     depth++;

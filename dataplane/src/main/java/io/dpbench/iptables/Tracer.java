@@ -3,8 +3,10 @@ package io.dpbench.iptables;
 import io.dpbench.packet.Ipv4Address;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -15,7 +17,11 @@ import java.util.TreeSet;
  */
 public final class Tracer
 {
-    /** Most branches explored before giving up (a rule set with more random choices per packet is pathological). */
+    /**
+     * Default for the most branches explored before stopping (a rule set with more random choices per packet is
+     * pathological: sixty chains that each jump on a statistic match have 2^60 ways through). A trace that stops
+     * there says so ({@link Result#truncated()}).
+     */
     public static final int MAX_BRANCHES = 100_000;
 
     private Tracer()
@@ -37,20 +43,36 @@ public final class Tracer
      * @param masquerade   true when any branch masquerades (or SNATs)
      * @param path         every rule that matched on some branch, in first-seen order, as "TABLE CHAIN n: rule"
      *                     (the rule as iptables-save prints it)
+     * @param truncated    true when the trace stopped at its branch cap: other branches exist and were not explored,
+     *                     so the verdict, destinations and path cover only the branches listed
      */
     public record Result(String verdict, List<String> destinations, boolean masquerade, List<String> path,
-        List<Branch> branches, boolean locallyOriginated)
+        List<Branch> branches, boolean locallyOriginated, boolean truncated)
     {
     }
 
     public static Result trace(final CompiledRules rules, final int masqueradeAddress, final int protocol,
         final int source, final int sourcePort, final int destination, final int destinationPort, final long nowNanos)
     {
+        return trace(rules, masqueradeAddress, protocol, source, sourcePort, destination, destinationPort, nowNanos,
+            MAX_BRANCHES);
+    }
+
+    /** As above, exploring at most {@code maxBranches} branches (at least 1). */
+    public static Result trace(final CompiledRules rules, final int masqueradeAddress, final int protocol,
+        final int source, final int sourcePort, final int destination, final int destinationPort, final long nowNanos,
+        final int maxBranches)
+    {
+        if (maxBranches < 1)
+        {
+            throw new IllegalArgumentException("maxBranches " + maxBranches + " < 1");
+        }
         final List<Branch> branches = new ArrayList<>();
         final ScriptedDecider decider = new ScriptedDecider();
         final PathRecorder recorder = new PathRecorder();
         final FlowContext ctx = new FlowContext();
         boolean local = false;
+        boolean truncated = false;
         while (true)
         {
             // a fresh classifier per branch: -m recent tables and nth counters must not leak between branches
@@ -66,8 +88,13 @@ public final class Tracer
                 : Ipv4Address.toString(ctx.destinationAddress) + ":" + ctx.destinationPort;
             branches.add(new Branch(verdict, dest, ctx.masquerade || ctx.snat, List.copyOf(recorder.path),
                 decider.probability()));
-            if (!decider.nextScript() || branches.size() >= MAX_BRANCHES)
+            if (!decider.nextScript())
             {
+                break;
+            }
+            if (branches.size() >= maxBranches)
+            {
+                truncated = true;
                 break;
             }
         }
@@ -85,7 +112,7 @@ public final class Tracer
             masquerade |= b.masquerade();
             verdict = verdict == null || rank(b.verdict()) < rank(verdict) ? b.verdict() : verdict;
         }
-        return new Result(verdict, List.copyOf(destinations), masquerade, List.copyOf(path), branches, local);
+        return new Result(verdict, List.copyOf(destinations), masquerade, List.copyOf(path), branches, local, truncated);
     }
 
     private static int rank(final String verdict)
@@ -153,11 +180,14 @@ public final class Tracer
     private static final class PathRecorder implements TraceListener
     {
         final List<String> path = new ArrayList<>();
+        /** Each rule's text formatted once: a trace of many branches meets the same rules again and again. */
+        private final Map<RuleSet.Rule, String> text = new IdentityHashMap<>();
 
         @Override
         public void ruleMatched(final RuleSet.Rule rule, final int ruleNumber)
         {
-            path.add(rule.table() + " " + rule.chain() + " " + ruleNumber + ": " + IptablesSaveFormat.rule(rule));
+            path.add(text.computeIfAbsent(rule,
+                r -> r.table() + " " + r.chain() + " " + ruleNumber + ": " + IptablesSaveFormat.rule(r)));
         }
 
         @Override

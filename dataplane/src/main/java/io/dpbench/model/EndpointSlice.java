@@ -14,11 +14,18 @@ public record EndpointSlice(String namespace, String name, String serviceName, L
 {
     public EndpointSlice
     {
+        KubernetesNames.requireSafe("EndpointSlice namespace", namespace);
+        KubernetesNames.requireSafe("EndpointSlice name", name);
+        KubernetesNames.requireSafe("kubernetes.io/service-name", serviceName);
         endpoints = List.copyOf(endpoints);
         ports = List.copyOf(ports);
     }
 
     public record EndpointPort(String name, Protocol protocol, int port)
     {
+        public EndpointPort
+        {
+            KubernetesNames.requireSafe("EndpointSlice port name", name);
+        }
     }
 }

@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Loads cluster state as {@code kubectl get services,endpointslices -A -o json} prints it: a {@code List} (or
@@ -46,6 +48,7 @@ public final class KubectlJsonLoader
         final List<EndpointSlice> slices = new ArrayList<>();
         final List<String> notes = new ArrayList<>();
         final ObjectMapper mapper = new ObjectMapper();
+        final Seen seen = new Seen();
         int document = 0;
         try (MappingIterator<JsonNode> documents = mapper.readerFor(JsonNode.class)
             .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readValues(json))
@@ -68,12 +71,12 @@ public final class KubectlJsonLoader
                     }
                     for (int i = 0; i < items.size(); i++)
                     {
-                        item(items.get(i), where + ": items[" + i + "]", services, slices, notes);
+                        item(items.get(i), where + ": items[" + i + "]", services, slices, notes, seen);
                     }
                 }
                 else
                 {
-                    item(root, where, services, slices, notes);
+                    item(root, where, services, slices, notes, seen);
                 }
             }
         }
@@ -97,11 +100,46 @@ public final class KubectlJsonLoader
             }
             throw ex;
         }
+        if (document == 0)
+        {
+            throw new ClusterLoadException(source + ": empty: expected what 'kubectl get services,endpointslices -A -o"
+                + " json' prints");
+        }
+        if (services.isEmpty())
+        {
+            notes.add(source + ": no Services to proxy: the rules will hold only kube-proxy's fixed chains");
+        }
         return new Result(new ClusterModel(services, slices), notes);
     }
 
+    /** What was seen so far, for the API server's uniqueness rules: object names and cluster IPs. */
+    private static final class Seen
+    {
+        final Map<String, String> services = new HashMap<>();
+        final Map<String, String> slices = new HashMap<>();
+        final Map<String, String> clusterIPs = new HashMap<>();
+    }
+
+    /** One name checked against its rule: the error names the field and the value. */
+    private static String name(final String value, final String rule, final String where) throws ClusterLoadException
+    {
+        final String problem = switch (rule)
+        {
+            case "dns1035" -> KubernetesNames.checkDns1035Label(value);
+            case "dns1123" -> KubernetesNames.checkDns1123Label(value);
+            case "subdomain" -> KubernetesNames.checkDns1123Subdomain(value);
+            case "label" -> KubernetesNames.checkLabelValue(value);
+            default -> KubernetesNames.checkIanaServiceName(value);
+        };
+        if (problem != null)
+        {
+            throw new ClusterLoadException(where + ": invalid value " + KubernetesNames.quote(value) + ": " + problem);
+        }
+        return value;
+    }
+
     private static void item(final JsonNode item, final String where, final List<Service> services,
-        final List<EndpointSlice> slices, final List<String> notes) throws ClusterLoadException
+        final List<EndpointSlice> slices, final List<String> notes, final Seen seen) throws ClusterLoadException
     {
         if (!item.isObject())
         {
@@ -109,26 +147,56 @@ public final class KubectlJsonLoader
         }
         final String kind = text(item, "kind", where, "");
         final JsonNode metadata = item.path("metadata");
-        final String name = text(metadata, "name", where, "");
-        final String namespace = text(metadata, "namespace", where, "default");
-        final String object = where + " (" + kind + " " + namespace + "/" + name + ")";
+        if (!metadata.isMissingNode() && !metadata.isObject())
+        {
+            throw new ClusterLoadException(where + " (" + kind + "): metadata: expected an object, got " + metadata);
+        }
+        final String name = text(metadata, "name", where + ".metadata", "");
+        final String namespace = text(metadata, "namespace", where + ".metadata", "default");
+        final String object = where + " (" + KubernetesNames.escape(kind) + " " + KubernetesNames.escape(namespace)
+            + "/" + KubernetesNames.escape(name) + ")";
         if (name.isEmpty())
         {
-            throw new ClusterLoadException(where + " (" + kind + "): metadata.name: missing");
+            throw new ClusterLoadException(where + " (" + KubernetesNames.escape(kind) + "): metadata.name: missing");
         }
         switch (kind)
         {
             case "Service":
             {
+                name(name, "dns1035", object + ": metadata.name");
+                name(namespace, "dns1123", object + ": metadata.namespace");
+                final String previous = seen.services.putIfAbsent(namespace + "/" + name, where);
+                if (previous != null)
+                {
+                    throw new ClusterLoadException(object + ": metadata.name: Duplicate value: Service " + namespace
+                        + "/" + name + " is already " + previous);
+                }
                 final Service service = service(item, namespace, name, object, notes);
                 if (service != null)
                 {
+                    if (service.hasClusterIP())
+                    {
+                        final String owner = seen.clusterIPs.putIfAbsent(service.clusterIP(), object);
+                        if (owner != null)
+                        {
+                            throw new ClusterLoadException(object + ": spec.clusterIP: Invalid value: "
+                                + service.clusterIP() + ": provided IP is already allocated (to " + owner + ")");
+                        }
+                    }
                     services.add(service);
                 }
                 break;
             }
             case "EndpointSlice":
             {
+                name(name, "subdomain", object + ": metadata.name");
+                name(namespace, "dns1123", object + ": metadata.namespace");
+                final String previous = seen.slices.putIfAbsent(namespace + "/" + name, where);
+                if (previous != null)
+                {
+                    throw new ClusterLoadException(object + ": metadata.name: Duplicate value: EndpointSlice "
+                        + namespace + "/" + name + " is already " + previous);
+                }
                 final EndpointSlice slice = slice(item, namespace, name, object, notes);
                 if (slice != null)
                 {
@@ -140,7 +208,8 @@ public final class KubectlJsonLoader
                 notes.add(object + ": skipped: kube-proxy reads EndpointSlices, not Endpoints");
                 break;
             default:
-                throw new ClusterLoadException(object + ": kind: expected Service or EndpointSlice, got '" + kind + "'");
+                throw new ClusterLoadException(object + ": kind: expected Service or EndpointSlice, got '"
+                    + KubernetesNames.escape(kind) + "'");
         }
     }
 
@@ -193,7 +262,8 @@ public final class KubectlJsonLoader
         final List<String> externalIPs = ipList(spec, "externalIPs", object + ": spec", false);
         final List<String> sourceRanges = ipList(spec, "loadBalancerSourceRanges", object + ": spec", true);
         final List<String> ingress = new ArrayList<>();
-        final JsonNode ingressArray = item.path("status").path("loadBalancer").path("ingress");
+        final List<JsonNode> ingressArray = array(item.path("status").path("loadBalancer"), "ingress",
+            object + ": status.loadBalancer");
         for (int i = 0; i < ingressArray.size(); i++)
         {
             final JsonNode ip = ingressArray.get(i).get("ip");
@@ -203,17 +273,38 @@ public final class KubectlJsonLoader
             }
         }
         final List<ServicePort> ports = new ArrayList<>();
-        final JsonNode portsNode = spec.path("ports");
+        final List<JsonNode> portsNode = array(spec, "ports", object + ": spec");
+        final Map<String, Integer> portNames = new HashMap<>();
+        final Map<String, Integer> portNumbers = new HashMap<>();
+        final Map<String, Integer> nodePorts = new HashMap<>();
         for (int i = 0; i < portsNode.size(); i++)
         {
             final String field = object + ": spec.ports[" + i + "]";
             final JsonNode p = portsNode.get(i);
+            if (!p.isObject())
+            {
+                throw new ClusterLoadException(field + ": expected an object, got " + p);
+            }
             final String portName = text(p, "name", field, "");
+            if (portName.isEmpty() && portsNode.size() > 1)
+            {
+                throw new ClusterLoadException(field + ".name: Required value (a Service with more than one port names"
+                    + " every port)");
+            }
+            if (!portName.isEmpty())
+            {
+                name(portName, "iana", field + ".name");
+                unique(portNames, portName, i, field + ".name", "spec.ports");
+            }
             final Protocol protocol = protocol(text(p, "protocol", field, "TCP"), field + ".protocol");
             final int port = integer(p, "port", field, -1, 1, 65535);
-            final JsonNode target = p.get("targetPort");
-            final String targetPort = target == null || target.isNull() ? "" : target.asText();
+            unique(portNumbers, port + "/" + protocol, i, field, "spec.ports (port and protocol)");
+            final String targetPort = targetPort(p.get("targetPort"), field + ".targetPort");
             final int nodePort = integer(p, "nodePort", field, 0, 0, 65535);
+            if (nodePort != 0)
+            {
+                unique(nodePorts, nodePort + "/" + protocol, i, field + ".nodePort", "spec.ports (nodePort and protocol)");
+            }
             ports.add(new ServicePort(portName, protocol, port, targetPort, nodePort));
         }
         final TrafficPolicy external = policy(text(spec, "externalTrafficPolicy", object + ": spec", "Cluster"),
@@ -247,12 +338,17 @@ public final class KubectlJsonLoader
             notes.add(object + ": skipped: no " + SERVICE_NAME_LABEL + " label, so no Service owns it");
             return null;
         }
+        name(label.asText(), "label", object + ": metadata.labels." + SERVICE_NAME_LABEL);
         final List<Endpoint> endpoints = new ArrayList<>();
-        final JsonNode endpointsNode = item.path("endpoints");
+        final List<JsonNode> endpointsNode = array(item, "endpoints", object);
         for (int i = 0; i < endpointsNode.size(); i++)
         {
             final String field = object + ": endpoints[" + i + "]";
             final JsonNode e = endpointsNode.get(i);
+            if (!e.isObject())
+            {
+                throw new ClusterLoadException(field + ": expected an object, got " + e);
+            }
             final JsonNode addresses = e.path("addresses");
             if (!addresses.isArray() || addresses.size() == 0)
             {
@@ -263,23 +359,84 @@ public final class KubectlJsonLoader
             final boolean ready = bool(conditions, "ready", field + ".conditions", true);
             final boolean serving = bool(conditions, "serving", field + ".conditions", ready);
             final boolean terminating = bool(conditions, "terminating", field + ".conditions", false);
-            endpoints.add(new Endpoint(address, ready, serving, terminating, text(e, "nodeName", field, "")));
+            final String nodeName = text(e, "nodeName", field, "");
+            if (!nodeName.isEmpty())
+            {
+                name(nodeName, "subdomain", field + ".nodeName");
+            }
+            endpoints.add(new Endpoint(address, ready, serving, terminating, nodeName));
         }
         final List<EndpointSlice.EndpointPort> ports = new ArrayList<>();
-        final JsonNode portsNode = item.path("ports");
+        final List<JsonNode> portsNode = array(item, "ports", object);
+        final Map<String, Integer> portNames = new HashMap<>();
         for (int i = 0; i < portsNode.size(); i++)
         {
             final String field = object + ": ports[" + i + "]";
             final JsonNode p = portsNode.get(i);
+            if (!p.isObject())
+            {
+                throw new ClusterLoadException(field + ": expected an object, got " + p);
+            }
+            final String portName = text(p, "name", field, "");
+            if (!portName.isEmpty())
+            {
+                name(portName, "dns1123", field + ".name");
+            }
+            unique(portNames, portName, i, field + ".name", "ports");
             if (p.get("port") == null || p.get("port").isNull())
             {
                 notes.add(field + ": skipped: a port without a number ('all ports') is not proxied");
                 continue;
             }
-            ports.add(new EndpointSlice.EndpointPort(text(p, "name", field, ""),
+            ports.add(new EndpointSlice.EndpointPort(portName,
                 protocol(text(p, "protocol", field, "TCP"), field + ".protocol"), integer(p, "port", field, -1, 1, 65535)));
         }
         return new EndpointSlice(namespace, name, label.asText(), endpoints, ports);
+    }
+
+    private static void unique(final Map<String, Integer> seen, final String key, final int index, final String where,
+        final String list) throws ClusterLoadException
+    {
+        final Integer first = seen.putIfAbsent(key, index);
+        if (first != null)
+        {
+            throw new ClusterLoadException(where + ": Duplicate value: " + KubernetesNames.quote(key) + " (also "
+                + list + "[" + first + "])");
+        }
+    }
+
+    /** A targetPort: absent, a number 1..65535, or a named port (IANA_SVC_NAME), as the API server allows. */
+    private static String targetPort(final JsonNode value, final String where) throws ClusterLoadException
+    {
+        if (value == null || value.isNull())
+        {
+            return "";
+        }
+        if (value.isIntegralNumber())
+        {
+            if (value.asLong() < 1 || value.asLong() > 65535)
+            {
+                throw new ClusterLoadException(where + ": expected 1..65535 or a port name, got " + value);
+            }
+            return value.asText();
+        }
+        if (!value.isTextual())
+        {
+            throw new ClusterLoadException(where + ": expected a number or a port name, got " + value);
+        }
+        final String text = value.asText();
+        if (text.chars().allMatch(Character::isDigit) && !text.isEmpty() && text.length() <= 5
+            && Integer.parseInt(text) >= 1 && Integer.parseInt(text) <= 65535)
+        {
+            return text;
+        }
+        return name(text, "iana", where);
+    }
+
+    /** A field's place in a message: "OBJECT: field" at an object's top level, "OBJECT: spec.field" below it. */
+    private static String at(final String where, final String field)
+    {
+        return where + (where.endsWith(")") ? ": " : ".") + field;
     }
 
     private static String text(final JsonNode node, final String field, final String where, final String absent)
@@ -292,7 +449,7 @@ public final class KubectlJsonLoader
         }
         if (!value.isTextual())
         {
-            throw new ClusterLoadException(where + "." + field + ": expected a string, got " + value);
+            throw new ClusterLoadException(at(where, field) + ": expected a string, got " + value);
         }
         return value.asText();
     }
@@ -305,13 +462,13 @@ public final class KubectlJsonLoader
         {
             if (absent < 0)
             {
-                throw new ClusterLoadException(where + "." + field + ": missing");
+                throw new ClusterLoadException(at(where, field) + ": missing");
             }
             return absent;
         }
         if (!value.isIntegralNumber() || value.asLong() < min || value.asLong() > max)
         {
-            throw new ClusterLoadException(where + "." + field + ": expected an integer " + min + ".." + max + ", got " + value);
+            throw new ClusterLoadException(at(where, field) + ": expected an integer " + min + ".." + max + ", got " + value);
         }
         return value.asInt();
     }
@@ -326,7 +483,7 @@ public final class KubectlJsonLoader
         }
         if (!value.isBoolean())
         {
-            throw new ClusterLoadException(where + "." + field + ": expected true or false, got " + value);
+            throw new ClusterLoadException(at(where, field) + ": expected true or false, got " + value);
         }
         return value.asBoolean();
     }
@@ -342,7 +499,7 @@ public final class KubectlJsonLoader
         }
         if (!value.isArray())
         {
-            throw new ClusterLoadException(where + "." + field + ": expected an array, got " + value);
+            throw new ClusterLoadException(at(where, field) + ": expected an array, got " + value);
         }
         value.forEach(out::add);
         return out;
@@ -356,7 +513,7 @@ public final class KubectlJsonLoader
         for (int i = 0; i < values.size(); i++)
         {
             final JsonNode v = values.get(i);
-            final String at = where + "." + field + "[" + i + "]";
+            final String at = at(where, field) + "[" + i + "]";
             if (!v.isTextual())
             {
                 throw new ClusterLoadException(at + ": expected a string, got " + v);

@@ -31,6 +31,8 @@ public record Service(
 
     public Service
     {
+        KubernetesNames.requireSafe("Service namespace", namespace);
+        KubernetesNames.requireSafe("Service name", name);
         externalIPs = List.copyOf(externalIPs);
         loadBalancerIngressIPs = List.copyOf(loadBalancerIngressIPs);
         loadBalancerSourceRanges = List.copyOf(loadBalancerSourceRanges);

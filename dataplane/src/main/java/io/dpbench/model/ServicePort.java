@@ -14,6 +14,7 @@ public record ServicePort(String name, Protocol protocol, int port, String targe
 {
     public ServicePort
     {
+        KubernetesNames.requireSafe("port name", name);
         if (port < 1 || port > 65535)
         {
             throw new IllegalArgumentException("port " + port + " outside 1..65535");

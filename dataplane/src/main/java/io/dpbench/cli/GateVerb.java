@@ -22,7 +22,7 @@ import java.util.Locale;
     header = "Compare two benchmark runs; fail when a benchmark is slower than the baseline beyond a tolerance.",
     description = {
         "Reads JMH's JSON (jmh.json in each run folder) and compares every benchmark and parameter set present in both:",
-        "the slowdown (current/baseline for time per op, baseline/current for throughput) with a 95% bootstrap",
+        "the slowdown (current/baseline for time per op, baseline/current for throughput) with a 95%% bootstrap",
         "interval over the runs' fork means (or iterations with one fork). A row fails only when the whole interval is",
         "above 1 + tolerance. --normalize divides every score by a calibration benchmark of the same run first.",
         "Exit codes: 0 pass, 1 regression, 2 bad input (the file and the problem are named).",

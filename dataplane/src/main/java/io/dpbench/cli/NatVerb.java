@@ -77,7 +77,9 @@ public final class NatVerb implements Verb
         long dnatted = 0;
         long snatted = 0;
         long written = 0;
-        try (PcapReader reader = PcapReader.open(in); PcapWriter writer = PcapWriter.create(out, reader.nanosecondResolution()))
+        final OutputFile output = OutputFile.create(spec, out, "--out", PcapReader.GLOBAL_HEADER_LENGTH, in);
+        try (PcapReader reader = PcapReader.open(in);
+            PcapWriter writer = PcapWriter.create(output.temp(), reader.nanosecondResolution()))
         {
             while (reader.next())
             {
@@ -105,6 +107,11 @@ public final class NatVerb implements Verb
                 written++;
             }
         }
+        catch (final Exception ex)
+        {
+            throw output.fail(ex);
+        }
+        output.commit();
         final PrintWriter o = spec.commandLine().getOut();
         o.printf("%s -> %s: %d frames read, %d written, %d DNAT, %d SNAT%n", in, out, parser.total(), written, dnatted, snatted);
         for (final Verdict v : Verdict.values())

@@ -167,10 +167,40 @@ public final class ReplayVerb implements Verb
             throw new ParameterException(spec.commandLine(), "--max-conntrack must be at least 1");
         }
         final Map<String, Object> counters = new LinkedHashMap<>();
+        final OutputFile output = OutputFile.create(spec, out, "--out", PcapReader.GLOBAL_HEADER_LENGTH, in, conntrack);
+        try
+        {
+            replay(max, chainSpec, counters, output, model, nodeConfig, topology, selectors);
+        }
+        catch (final Exception ex)
+        {
+            throw output.fail(ex);
+        }
+        output.commit();
+        if (linger > 0)
+        {
+            Thread.sleep(linger * 1000L);
+        }
+        return 0;
+    }
+
+    /**
+     * Replays the capture into {@code output}. A capture that ends in a damaged record still has its frames before
+     * it processed and written (the error is raised after), so that the partial output holds everything read.
+     */
+    private void replay(final int max, final String chainSpec, final Map<String, Object> counters,
+        final OutputFile output, final ClusterModel model, final NodeConfig nodeConfig, final OverlayTopology topology,
+        final IntFunction<NewFlowSelector> selectors) throws Exception
+    {
         try (ConntrackTable table = conntrack != null ? ConntrackTable.persisted(conntrack, max) : ConntrackTable.inMemory(max);
             PcapReader reader = PcapReader.open(in);
-            PcapWriter writer = PcapWriter.create(out, reader.nanosecondResolution()))
+            PcapWriter writer = PcapWriter.create(output.temp(), reader.nanosecondResolution()))
         {
+            if (table.recovered())
+            {
+                spec.commandLine().getErr().println("replay: " + conntrack + ": recovered the table (its last writer"
+                    + " did not close it, e.g. killed)");
+            }
             // steer VXLAN by its inner frame only where a decap stage will hand conntrack that inner frame
             final boolean decapsulates = java.util.Arrays.stream(chainSpec.split(",")).map(String::trim)
                 .anyMatch("decap"::equals);
@@ -189,6 +219,7 @@ public final class ReplayVerb implements Verb
                 Math.max(64, Math.min(reader.snapLength(), io.dpbench.pipeline.PacketBatch.LARGEST_FRAME)));
             long last = -1;
             long sequence = 0;
+            io.dpbench.packet.PcapFormatException damaged = null;
             try
             {
                 while (reader.next())
@@ -197,12 +228,20 @@ public final class ReplayVerb implements Verb
                     pipeline.submit(reader.frame(), 0, reader.frameLength(), last, sequence++);
                 }
             }
+            catch (final io.dpbench.packet.PcapFormatException ex)
+            {
+                damaged = ex; // the frames before it still go through and out
+            }
             finally
             {
                 pipeline.close(); // drains every worker; rethrows a worker's failure
             }
             FrameLog.writeInOrder(logs, (t, b, o, l) -> writer.write(b, o, l, t));
             writer.flush();
+            if (damaged != null)
+            {
+                throw damaged;
+            }
             if (last >= 0)
             {
                 for (final SingleThreadDataplane d : dataplanes)
@@ -243,12 +282,7 @@ public final class ReplayVerb implements Verb
                 counters.put("workers", perWorker);
             }
             report(counters);
-            if (linger > 0)
-            {
-                Thread.sleep(linger * 1000L);
-            }
         }
-        return 0;
     }
 
     private static long sum(final SingleThreadDataplane[] dataplanes, final ToLongFunction<SingleThreadDataplane> f)

@@ -189,6 +189,11 @@ public final class RunVerb implements Verb
         }
         try (ConntrackTable table = conntrack != null ? ConntrackTable.persisted(conntrack, max) : ConntrackTable.inMemory(max))
         {
+            if (table.recovered())
+            {
+                spec.commandLine().getErr().println("run: " + conntrack + ": recovered the table (its last writer did"
+                    + " not close it, e.g. killed); its connections are kept");
+            }
             final FlowSteering steering = FlowSteering.of(model, nodeConfig, workers, 0); // rx strips the VXLAN header
             final SingleThreadDataplane[] dataplanes = new SingleThreadDataplane[workers];
             final WireNode wire;

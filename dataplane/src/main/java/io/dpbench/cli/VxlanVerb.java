@@ -128,7 +128,7 @@ public final class VxlanVerb implements Verb
         return 0;
     }
 
-    private void encap(final VxlanConfig config, final Map<String, Object> counters) throws IOException
+    private void encap(final VxlanConfig config, final Map<String, Object> counters) throws Exception
     {
         final LocalVtep vtep = new LocalVtep(address("--local", local), mac("--local-mac", localMac),
             mac("--vtep-mac", vtepMac), address("--gateway", gateway));
@@ -139,7 +139,9 @@ public final class VxlanVerb implements Verb
         final int at = VxlanConfig.OVERHEAD;
         long read = 0;
         long written = 0;
-        try (PcapReader reader = PcapReader.open(in); PcapWriter writer = PcapWriter.create(out, reader.nanosecondResolution()))
+        final OutputFile output = OutputFile.create(spec, out, "--out", PcapReader.GLOBAL_HEADER_LENGTH, in);
+        try (PcapReader reader = PcapReader.open(in);
+            PcapWriter writer = PcapWriter.create(output.temp(), reader.nanosecondResolution()))
         {
             final long[] timestamp = new long[1];
             final OverlayForwarder.FrameSink sink = (buffer, offset, length) ->
@@ -163,8 +165,13 @@ public final class VxlanVerb implements Verb
         }
         catch (final UncheckedIOException ex)
         {
-            throw ex.getCause();
+            throw output.fail(ex.getCause());
         }
+        catch (final Exception ex)
+        {
+            throw output.fail(ex);
+        }
+        output.commit();
         counters.put("frames_in", read);
         counters.put("frames_out", written);
         for (final OverlayForwarder.Counter c : OverlayForwarder.Counter.values())
@@ -173,11 +180,13 @@ public final class VxlanVerb implements Verb
         }
     }
 
-    private void decap(final VxlanConfig config, final Map<String, Object> counters) throws IOException
+    private void decap(final VxlanConfig config, final Map<String, Object> counters) throws Exception
     {
         final VxlanDecapsulator decapsulator = new VxlanDecapsulator(config);
         long read = 0;
-        try (PcapReader reader = PcapReader.open(in); PcapWriter writer = PcapWriter.create(out, reader.nanosecondResolution()))
+        final OutputFile output = OutputFile.create(spec, out, "--out", PcapReader.GLOBAL_HEADER_LENGTH, in);
+        try (PcapReader reader = PcapReader.open(in);
+            PcapWriter writer = PcapWriter.create(output.temp(), reader.nanosecondResolution()))
         {
             while (reader.next())
             {
@@ -189,6 +198,11 @@ public final class VxlanVerb implements Verb
                 }
             }
         }
+        catch (final Exception ex)
+        {
+            throw output.fail(ex);
+        }
+        output.commit();
         counters.put("frames_in", read);
         counters.put("decapsulated", decapsulator.decapsulated());
         for (final VxlanDecapsulator.Drop d : VxlanDecapsulator.Drop.values())

@@ -9,6 +9,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -58,6 +59,9 @@ public final class ConntrackTable implements AutoCloseable
     private long earlyDrops;
     /** False for a {@link #view}: closing it leaves the map open. */
     private final boolean ownsMap;
+    /** The writer's lock of a persisted table, released at close; null otherwise. */
+    private TableFile writer;
+    private boolean recovered;
     /** Which connections this table's {@link #reap} may remove (a worker's own); null: all. */
     private Owner owner;
 
@@ -114,12 +118,58 @@ public final class ConntrackTable implements AutoCloseable
      */
     public static ConntrackTable persisted(final Path file, final int maxEntries) throws IOException
     {
-        return new ConntrackTable(builder(maxEntries).createOrRecoverPersistedTo(file.toFile()), maxEntries);
+        final TableFile writer = TableFile.lockForWriting(file); // fails at once when another process writes it
+        try
+        {
+            final boolean exists = Files.exists(file) && Files.size(file) > 0;
+            if (exists)
+            {
+                TableFile.checkHeader(file, true);
+            }
+            // recovery only after a writer died holding the table: it is not a way of opening a map (Chronicle's
+            // own warning), and a table closed cleanly opens as it is
+            final boolean recover = exists && !writer.lastCloseClean();
+            if (recover)
+            {
+                // recovery rebuilds whatever it finds, a cut file included (its entries lost without a word): open
+                // it plainly first, so that a damaged table is named as such instead
+                try (ChronicleMap<byte[], byte[]> probe = builder(maxEntries).createPersistedTo(file.toFile()))
+                {
+                    probe.size();
+                }
+                catch (final IOException | RuntimeException ex)
+                {
+                    throw new TableFile.TableFileException(file + ": damaged: " + ex.getMessage());
+                }
+            }
+            final ChronicleMap<byte[], byte[]> map = recover
+                ? builder(maxEntries).createOrRecoverPersistedTo(file.toFile())
+                : builder(maxEntries).createPersistedTo(file.toFile());
+            final ConntrackTable table = new ConntrackTable(map, maxEntries);
+            table.writer = writer;
+            table.recovered = recover;
+            return table;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            writer.abandon();
+            throw ex;
+        }
     }
 
-    /** Attach to a table file another process may be using (no recovery), e.g. for {@code conntrack list}. */
+    /** True when opening the table ran Chronicle's recovery: its last writer died holding it (e.g. kill -9). */
+    public boolean recovered()
+    {
+        return recovered;
+    }
+
+    /**
+     * Attach to a table file another process may be using (no recovery), e.g. for {@code conntrack list}: never
+     * creates a table, and a file that is not one (empty, damaged) is named as such at once.
+     */
     public static ConntrackTable attach(final Path file, final int maxEntries) throws IOException
     {
+        TableFile.checkHeader(file, false);
         return new ConntrackTable(builder(maxEntries).createPersistedTo(file.toFile()), maxEntries);
     }
 
@@ -434,6 +484,17 @@ public final class ConntrackTable implements AutoCloseable
         if (ownsMap)
         {
             map.close();
+            if (writer != null)
+            {
+                try
+                {
+                    writer.close();
+                }
+                catch (final IOException ex)
+                {
+                    throw new java.io.UncheckedIOException(writer + ": cannot mark the table closed: " + ex, ex);
+                }
+            }
         }
     }
 }

@@ -2,6 +2,8 @@ package io.dpbench.loadgen.cli;
 
 import io.dpbench.cli.Verb;
 import io.dpbench.loadgen.frames.MixedFrameGenerator;
+import io.dpbench.cli.OutputFile;
+import io.dpbench.packet.PcapReader;
 import io.dpbench.packet.PcapWriter;
 import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine.Command;
@@ -82,7 +84,8 @@ public final class FramesVerb implements Verb
         final long start = 1_764_000_000_000_000_000L; // fixed epoch: the same seed gives the same bytes
         final long interval = 1_000_000_000L / rate;
         long bytes = 0;
-        try (PcapWriter writer = PcapWriter.create(out))
+        final OutputFile output = OutputFile.create(spec, out, "--out", PcapReader.GLOBAL_HEADER_LENGTH);
+        try (PcapWriter writer = PcapWriter.create(output.temp()))
         {
             for (long i = 0; i < count; i++)
             {
@@ -91,6 +94,11 @@ public final class FramesVerb implements Verb
                 bytes += length;
             }
         }
+        catch (final Exception ex)
+        {
+            throw output.fail(ex);
+        }
+        output.commit();
         spec.commandLine().getOut().printf("%s: %d frames, %d bytes, %d flows to %d Service IPs (seed %d)%n",
             out, count, bytes, flows, services, seed);
         return 0;

@@ -269,7 +269,6 @@ public final class LoadgenVerb implements Verb
         {
             throw new ParameterException(spec.commandLine(), "--packets must be 0 or more, got " + packets);
         }
-        final LoadGenerator load;
         final Path run = out.resolve(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
             .format(Instant.now()) + "-loadgen-" + mode + (workers > 1 ? "-w" + workers : ""));
         if (inProcess && target != null)
@@ -313,6 +312,24 @@ public final class LoadgenVerb implements Verb
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         Files.createDirectories(run);
+        try
+        {
+            return run(options, run);
+        }
+        catch (final ParameterException ex)
+        {
+            // a usage error found while building the node: the run folder holds nothing worth keeping
+            try (java.util.stream.Stream<Path> files = Files.walk(run))
+            {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+            throw ex;
+        }
+    }
+
+    private int run(final LoadGenerator.Options options, final Path run) throws Exception
+    {
+        final LoadGenerator load;
         final PrintWriter o = spec.commandLine().getOut();
         try (PrintStream hlog = new PrintStream(Files.newOutputStream(run.resolve("latency.hlog"))))
         {

@@ -65,4 +65,31 @@ class FramesVerbTest
         assertThat(run("frames", "--out", dir.resolve("x.pcap").toString(), "--tcp", "80", "--udp", "30")).isEqualTo(2);
         assertThat(err.toString()).contains("TCP + UDP at most 100");
     }
+
+    @Test
+    void loadgenLeavesNoRunFolderBehindOnAUsageError() throws Exception
+    {
+        // the reproduction: a usage error found while building the node (exit 2) left an empty run folder
+        final Path runs = dir.resolve("runs");
+        assertThat(run("loadgen", "--mode", "ipvs", "--services", "5", "--duration", "0", "--packets", "0",
+            "--out", runs.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("needs a bound");
+        try (var listing = Files.list(runs))
+        {
+            assertThat(listing).isEmpty();
+        }
+    }
+
+    @Test
+    void framesRefusesToWriteOverAFileItIsNotAllowedToReplaceAndLeavesNoTemporaryFile() throws Exception
+    {
+        final Path pcap = dir.resolve("f.pcap");
+        assertThat(run("frames", "--out", pcap.toString(), "--count", "10")).isZero();
+        assertThat(run("frames", "--out", dir.toString(), "--count", "10")).isEqualTo(2);
+        assertThat(err.toString()).contains("is a directory");
+        try (var listing = Files.list(dir))
+        {
+            assertThat(listing.map(p -> p.getFileName().toString())).containsExactly("f.pcap");
+        }
+    }
 }

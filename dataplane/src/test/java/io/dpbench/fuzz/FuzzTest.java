@@ -20,11 +20,11 @@ class FuzzTest
 
     @ParameterizedTest(name = "{0}: corpus + {1} mutations")
     @CsvSource({
-        "iptables-save, 3000",
-        "ipvsadm, 30000",
-        "kubectl-json, 20000",
-        "pcap, 20000",
-        "frame, 300000",
+        "iptables-save, 8000",
+        "ipvsadm, 100000",
+        "kubectl-json, 50000",
+        "pcap, 4000",
+        "frame, 1000000",
         "vxlan-receive, 200000",
     })
     void corpusAndShortRun(final String name, final int mutations)

@@ -96,6 +96,10 @@ public final class IptablesSaveParser
                     throw error("malformed counters '" + abbreviate(l) + "'");
                 }
                 l = l.substring(close + 1).strip();
+                if (l.isEmpty())
+                {
+                    throw error("counters without a rule");
+                }
             }
             final List<String> tokens = Tokens.split(l);
             if (tokens == null)

@@ -139,6 +139,14 @@ class IptablesSaveParserTest
                 + "(and not a target dpbench models)");
     }
 
+    @Test
+    void countersWithoutARuleAreAnErrorWithTheLine()
+    {
+        // found by fuzzing (corpus: fuzz/iptables-save/crash-d453ad84...): an IndexOutOfBoundsException escaped
+        assertError("*nat\n:PREROUTING ACCEPT [0:0]\n[0:0]\nCOMMIT\n", "f:3: counters without a rule");
+        assertError("*nat\n:PREROUTING ACCEPT [0:0]\n[1:2]   \nCOMMIT\n", "f:3: counters without a rule");
+    }
+
     private static void assertError(final String text, final String message)
     {
         assertThatThrownBy(() -> IptablesSaveParser.parse(text, "f")).isInstanceOf(RuleParseException.class)

@@ -26,6 +26,7 @@ final class NodeProcess implements AutoCloseable
     private final Thread reader;
     private final CountDownLatch listening = new CountDownLatch(1);
     private volatile JsonNode last;
+    private volatile String lastLine = "";
     private volatile long lines;
 
     /** Starts {@code java @jvmFlags [jvmOptions] -cp classpath io.dpbench.cli.Main run ARGS}; stderr goes to {@code stderr}. */
@@ -54,6 +55,7 @@ final class NodeProcess implements AutoCloseable
             String line;
             while ((line = in.readLine()) != null)
             {
+                lastLine = line;
                 if (line.startsWith("{"))
                 {
                     try
@@ -138,6 +140,12 @@ final class NodeProcess implements AutoCloseable
         }
         reader.join(5_000);
         return lines > before ? last : null;
+    }
+
+    /** The last line the node printed (for an error message). */
+    String lastLine()
+    {
+        return lastLine;
     }
 
     int exitCode()

@@ -206,7 +206,13 @@ public final class SoakDriver
                 throw new IllegalStateException("the load generator failed: " + ex, ex);
             }
             phase = Phase.DRAIN;
-            node2Final = node.terminate(30_000);
+            // the generator has drained (200 ms without a frame); the node's counters stop moving: the last
+            // segment's end, taken as segment 1's (the final line `run --json` prints on SIGTERM is not relied on:
+            // on a persisted table, Chronicle's own shutdown hook may close the map under the stopping node)
+            node2Final = awaitSettled(node, 10_000);
+            final JsonNode onSigterm = node.terminate(30_000);
+            restart.put("last_node_exit_code", node.exitCode());
+            restart.put("last_node_final_counters_on_sigterm", onSigterm != null);
             phase = Phase.DONE;
             sampler.shutdown();
             sampler.awaitTermination(5, TimeUnit.SECONDS);

@@ -26,13 +26,18 @@ public final class SoakPlot
     private static final int HEIGHT = 300;
 
     /** Each panel's y range so far (the markers span it). */
-    private static final Map<XYChart, double[]> RANGES = java.util.Collections.synchronizedMap(new IdentityHashMap<>());
+    private final Map<XYChart, double[]> ranges = new IdentityHashMap<>();
 
     private SoakPlot()
     {
     }
 
     public static void write(final SoakResult result, final String title, final Path png) throws IOException
+    {
+        new SoakPlot().draw(result, title, png);
+    }
+
+    private void draw(final SoakResult result, final String title, final Path png) throws IOException
     {
         final List<SoakDriver.Sample> s = result.samples();
         final List<XYChart> panels = new ArrayList<>();
@@ -58,8 +63,8 @@ public final class SoakPlot
         panels.add(c);
         for (final XYChart p : panels)
         {
-            marker(p, result.killedAt(), "kill -9");
-            marker(p, result.resumedAt(), "node 2 up");
+            marker(p, result.killedAt(), "kill -9", Color.RED);
+            marker(p, result.resumedAt(), "node 2 up", Color.GRAY);
         }
         final BufferedImage all = new BufferedImage(WIDTH, HEIGHT * panels.size(), BufferedImage.TYPE_INT_RGB);
         final Graphics2D g = all.createGraphics();
@@ -70,7 +75,6 @@ public final class SoakPlot
             g.drawImage(BitmapEncoder.getBufferedImage(panels.get(i)), 0, i * HEIGHT, null);
         }
         g.dispose();
-        panels.forEach(RANGES::remove);
         ImageIO.write(all, "png", png.toFile());
     }
 
@@ -83,7 +87,7 @@ public final class SoakPlot
         return c;
     }
 
-    private static void series(final XYChart c, final List<SoakDriver.Sample> s, final String name,
+    private void series(final XYChart c, final List<SoakDriver.Sample> s, final String name,
         final ToDoubleFunction<SoakDriver.Sample> f)
     {
         final List<Double> x = new ArrayList<>();
@@ -100,7 +104,7 @@ public final class SoakPlot
         if (!x.isEmpty())
         {
             c.addSeries(name, x, y).setMarker(SeriesMarkers.NONE);
-            final double[] r = RANGES.computeIfAbsent(c, k -> new double[]{Double.MAX_VALUE, -Double.MAX_VALUE});
+            final double[] r = ranges.computeIfAbsent(c, k -> new double[]{Double.MAX_VALUE, -Double.MAX_VALUE});
             for (final double v : y)
             {
                 r[0] = Math.min(r[0], v);
@@ -109,7 +113,7 @@ public final class SoakPlot
         }
     }
 
-    private static void rate(final XYChart c, final List<SoakDriver.Sample> s, final String name,
+    private void rate(final XYChart c, final List<SoakDriver.Sample> s, final String name,
         final java.util.function.ToLongFunction<SoakDriver.Sample> f)
     {
         final List<Double> x = new ArrayList<>();
@@ -128,7 +132,7 @@ public final class SoakPlot
         if (!x.isEmpty())
         {
             c.addSeries(name, x, y).setMarker(SeriesMarkers.NONE);
-            final double[] r = RANGES.computeIfAbsent(c, k -> new double[]{Double.MAX_VALUE, -Double.MAX_VALUE});
+            final double[] r = ranges.computeIfAbsent(c, k -> new double[]{Double.MAX_VALUE, -Double.MAX_VALUE});
             for (final double v : y)
             {
                 r[0] = Math.min(r[0], v);
@@ -137,15 +141,15 @@ public final class SoakPlot
         }
     }
 
-    private static void marker(final XYChart c, final double t, final String name)
+    private void marker(final XYChart c, final double t, final String name, final Color color)
     {
-        final double[] r = RANGES.get(c);
+        final double[] r = ranges.get(c);
         if (t < 0 || r == null)
         {
             return;
         }
         final XYSeries m = c.addSeries(name, new double[]{t / 60, t / 60}, new double[]{r[0], r[1]});
         m.setMarker(SeriesMarkers.NONE);
-        m.setLineColor(Color.GRAY);
+        m.setLineColor(color);
     }
 }

@@ -43,7 +43,8 @@ import java.util.function.IntFunction;
         "pod of this node to 127.0.2.0:PORT. --reflect (or --null) sends every datagram back to its sender",
         "untouched: the host's UDP limit, for comparison. No copies: each frame is processed and sent in the",
         "receive buffer it arrived in (--copy-frames copies it in and out instead, the path to compare with).",
-        "Counters every --interval seconds and at the end (kernel socket drops from /proc/net/udp). SIGTERM (or",
+        "Counters every --interval seconds and at the end (kernel socket drops from /proc/net/udp, conntrack entries, the",
+        "heap after the last GC; --json-lines prints each as a JSON line). SIGTERM (or",
         "--duration) stops it cleanly: receiving stops, the workers drain, the conntrack file is closed.",
         "",
         "Example: dpbench run --mode ipvs --services 1000 --nodes 8 --workers 1 --port 8472"
@@ -105,6 +106,10 @@ public final class RunVerb implements Verb
 
     @Option(names = "--json", description = "print the final counters as one JSON object")
     boolean json;
+
+    @Option(names = "--json-lines", description = "print every --interval's counters as one JSON object per line too "
+        + "(instead of `run: {...}`; what `dpbench soak` samples)")
+    boolean jsonLines;
 
     @Mixin
     ClusterOptions cluster;
@@ -252,7 +257,10 @@ public final class RunVerb implements Verb
                         if (interval > 0 && System.nanoTime() >= nextPrint)
                         {
                             nextPrint += interval * 1_000_000_000L;
-                            out.println("run: " + counters(wire, dataplanes));
+                            final Map<String, Object> now = counters(wire, dataplanes);
+                            now.put("conntrack", connections(table));
+                            now.put("heap-after-gc", HeapAfterGc.bytes());
+                            out.println(jsonLines ? new ObjectMapper().writeValueAsString(now) : "run: " + now);
                             out.flush();
                         }
                     }
@@ -260,6 +268,7 @@ public final class RunVerb implements Verb
                 finally
                 {
                     allocatedBeforeStop = wire.allocatedBytes(); // while the threads live (their counters go with them)
+                    connectionsBeforeStop = connections(table);
                     datagramsBeforeStop = wire.received() + wire.sent();
                     wire.close();
                     try
@@ -274,6 +283,8 @@ public final class RunVerb implements Verb
                 try
                 {
                     final Map<String, Object> counters = counters(wire, dataplanes);
+                    counters.put("conntrack", connectionsBeforeStop);
+                    counters.put("heap-after-gc", HeapAfterGc.bytes());
                     out.println(json ? new ObjectMapper().writeValueAsString(counters) : "run: stopped: " + counters);
                     out.flush();
                 }
@@ -293,6 +304,20 @@ public final class RunVerb implements Verb
     private long allocatedAtStart = -1;
     private long allocatedBeforeStop = -1;
     private long datagramsBeforeStop;
+    private long connectionsBeforeStop = -1;
+
+    /** Connections in the table; -1 once it is closed (on SIGTERM Chronicle's own shutdown hook may close it first). */
+    private static long connections(final ConntrackTable table)
+    {
+        try
+        {
+            return table.primaryCount();
+        }
+        catch (final RuntimeException ex)
+        {
+            return -1;
+        }
+    }
 
     private Map<String, Object> counters(final WireNode wire, final SingleThreadDataplane[] dataplanes)
     {

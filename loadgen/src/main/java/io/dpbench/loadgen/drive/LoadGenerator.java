@@ -21,6 +21,7 @@ import org.HdrHistogram.Recorder;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.IntArrayQueue;
 import org.agrona.collections.IntHashSet;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
@@ -144,6 +145,21 @@ public final class LoadGenerator
     /** Room before each frame built for sending: its node's VXLAN encapsulation (in-process) goes there. */
     static final int HEADROOM = 64;
 
+    // control from other threads (a soak's driver): commands run on this generator's thread, between turns
+    private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(64);
+    private final java.util.function.Consumer<Runnable> runCommand = Runnable::run;
+    /** Sending held (set by a command): nothing is sent, frames still come in and are counted; open loop skips its schedule. */
+    private boolean held;
+    /** A timed-out exchange is sent again on the same flow (a TCP retransmission) instead of the flow being replaced. */
+    private boolean retransmit;
+    private long retransmissions;
+    // the bindings of flows established when marked (a kill): checked at their next request delivered to a backend
+    private int[] markedGeneration;
+    private long[] markedBackend;
+    private long bindingsMarked;
+    private long bindingsChecked;
+    private long bindingsChanged;
+
     public LoadGenerator(final Options options, final Consumer<String> progress, final HistogramLogWriter log)
     {
         this.options = options;
@@ -260,6 +276,79 @@ public final class LoadGenerator
         }
     }
 
+    /**
+     * A timed-out exchange is sent again on its flow (as TCP retransmits) rather than the flow replaced, so that flows
+     * outlive an outage of the node. Call before {@link #run()}.
+     */
+    public LoadGenerator retransmitOnTimeout()
+    {
+        retransmit = true;
+        return this;
+    }
+
+    /**
+     * Run {@code command} on the generator's thread between two turns of {@link #run()} (within microseconds while it
+     * runs; never once it has returned). Any thread; false when the queue of commands is full.
+     */
+    public boolean execute(final Runnable command)
+    {
+        return commands.offer(command);
+    }
+
+    /** On the generator's thread (a command): hold sending (true) or resume it. */
+    public void hold(final boolean hold)
+    {
+        held = hold;
+    }
+
+    /** On the generator's thread (a command): frames sent and received, drops counted here, exchanges retransmitted. */
+    public long[] counters()
+    {
+        return new long[]{sent, received, transport.dropsSoFar(), requests, flowsCompleted, retransmissions};
+    }
+
+    /** On the generator's thread (a command): every drop counted on this side so far, by reason, and their total. */
+    public long drops(final java.util.Map<String, Long> into)
+    {
+        return transport.drops(into);
+    }
+
+    /**
+     * On the generator's thread (a command): remember each established flow's backend; the next request of each such
+     * flow delivered to a backend is checked against it ({@link #bindingsChecked()}, {@link #bindingsChanged()}).
+     */
+    public void markBindings()
+    {
+        markedGeneration = generation.clone();
+        markedBackend = backend.clone();
+        bindingsMarked = java.util.Arrays.stream(markedBackend).filter(b -> b != -1).count();
+        bindingsChecked = 0;
+        bindingsChanged = 0;
+    }
+
+    /** Flows established when {@link #markBindings()} ran (read after {@link #run()} returned, or in a command). */
+    public long bindingsMarked()
+    {
+        return bindingsMarked;
+    }
+
+    /** Marked flows whose next request reached a backend since. */
+    public long bindingsChecked()
+    {
+        return bindingsChecked;
+    }
+
+    /** Marked flows whose next request reached another backend than before the mark: must be 0. */
+    public long bindingsChanged()
+    {
+        return bindingsChanged;
+    }
+
+    public long retransmissions()
+    {
+        return retransmissions;
+    }
+
     private void startFlow(final int i)
     {
         tcp[i] = spec.tcpShare() >= 1 || spec.tcpShare() > 0 && random.nextDouble() < spec.tcpShare();
@@ -301,7 +390,18 @@ public final class LoadGenerator
                 }
                 final long before = sent + received;
                 transport.poll(frames, 256);
-                if (rate > 0)
+                if (!commands.isEmpty())
+                {
+                    commands.drain(runCommand, 16);
+                }
+                if (held)
+                {
+                    if (rate > 0)
+                    {
+                        scheduled = (long)((now - start) / period) + 1; // skipped, not sent late when resumed
+                    }
+                }
+                else if (rate > 0)
                 {
                     long intended = start + (long)(scheduled * period);
                     while (intended <= now && !ready.isEmpty())
@@ -437,6 +537,15 @@ public final class LoadGenerator
                 {
                     backendChanged++;
                 }
+                if (markedBackend != null && markedGeneration[flow] == gen && markedBackend[flow] != -1)
+                {
+                    bindingsChecked++; // established when marked, its first request delivered since
+                    if (markedBackend[flow] != key)
+                    {
+                        bindingsChanged++;
+                    }
+                    markedBackend[flow] = -1;
+                }
             }
             if (direction == REQUEST)
             {
@@ -555,9 +664,9 @@ public final class LoadGenerator
     /** A pod's frame (built {@link #HEADROOM} bytes into the send buffer, room for its node's encapsulation). */
     private void submit(final MutableDirectBuffer buffer, final int offset, final int length, final int node)
     {
-        if (closed)
+        if (closed || held)
         {
-            return; // the run is over: not sent, not counted
+            return; // the run is over, or sending is held: not sent, not counted
         }
         if (transport.send(buffer, offset, length, node))
         {
@@ -573,7 +682,16 @@ public final class LoadGenerator
             if (awaitingSince[i] != 0 && now - awaitingSince[i] > TIMEOUT_NANOS)
             {
                 timedOut++;
-                startFlow(i);
+                if (retransmit)
+                {
+                    retransmissions++;
+                    awaitingSince[i] = 0;
+                    ready.addInt(i); // the same request again, on the same flow
+                }
+                else
+                {
+                    startFlow(i);
+                }
             }
         }
     }

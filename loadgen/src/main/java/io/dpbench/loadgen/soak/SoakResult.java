@@ -3,7 +3,6 @@ package io.dpbench.loadgen.soak;
 import io.dpbench.loadgen.drive.LoadResult;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -169,10 +168,5 @@ public record SoakResult(boolean passed, List<String> failures, Map<String, Obje
     {
         final long[] v = samples.stream().mapToLong(f).filter(x -> x >= 0).sorted().toArray();
         return v.length == 0 ? -1 : v[v.length / 2];
-    }
-
-    static long[] values(final List<SoakDriver.Sample> samples, final ToLongFunction<SoakDriver.Sample> f)
-    {
-        return Arrays.stream(samples.toArray(SoakDriver.Sample[]::new)).mapToLong(f).toArray();
     }
 }

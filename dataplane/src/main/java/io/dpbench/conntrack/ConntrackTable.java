@@ -101,6 +101,9 @@ public final class ConntrackTable implements AutoCloseable
     {
         return ChronicleMap.of(byte[].class, byte[].class)
             .name("dpbench-conntrack")
+            // the map is closed by its owner, after the workers stopped (run's SIGTERM hook waits for that): Chronicle's
+            // own exit hook closed it under the stopping node, which then lost its final counters line
+            .skipCloseOnExitHook(true)
             .entries(Math.max(1024, 2L * maxEntries + 1024))
             .constantKeySizeBySample(new byte[16])
             .constantValueSizeBySample(new byte[ConntrackRecord.LENGTH]);
@@ -145,6 +148,7 @@ public final class ConntrackTable implements AutoCloseable
             final ChronicleMap<byte[], byte[]> map = recover
                 ? builder(maxEntries).createOrRecoverPersistedTo(file.toFile())
                 : builder(maxEntries).createPersistedTo(file.toFile());
+            withoutExitHook(map);
             final ConntrackTable table = new ConntrackTable(map, maxEntries);
             table.writer = writer;
             table.recovered = recover;
@@ -154,6 +158,32 @@ public final class ConntrackTable implements AutoCloseable
         {
             writer.abandon();
             throw ex;
+        }
+    }
+
+    /**
+     * Takes the map off Chronicle's exit hook, which closes every open map when the JVM exits, concurrently with the
+     * owner's own shutdown (run's SIGTERM hook drains the workers, then closes the table, then prints its counters):
+     * the builder's {@code skipCloseOnExitHook} is honoured when a file is created but not when an existing one is
+     * opened (Chronicle Map 3.25ea6), so the map is removed from the hook's registry by reflection. If that fails (a
+     * later Chronicle), the hook stays: the old behaviour, not an error.
+     */
+    private static void withoutExitHook(final ChronicleMap<byte[], byte[]> map)
+    {
+        try
+        {
+            final Class<?> hook = Class.forName("net.openhft.chronicle.hash.impl.ChronicleHashCloseOnExitHook");
+            final Class<?> hash = Class.forName("net.openhft.chronicle.hash.impl.VanillaChronicleHash");
+            if (hash.isInstance(map))
+            {
+                final java.lang.reflect.Method remove = hook.getDeclaredMethod("remove", hash);
+                remove.setAccessible(true);
+                remove.invoke(null, map);
+            }
+        }
+        catch (final ReflectiveOperationException | RuntimeException ignored)
+        {
+            // keep Chronicle's hook
         }
     }
 

@@ -142,6 +142,7 @@ public final class LoadGenerator
     private boolean closed;
     /** The bound is reached: replies still answered, no new exchanges. */
     private boolean draining;
+    private boolean stopRequested;
     /** Room before each frame built for sending: its node's VXLAN encapsulation (in-process) goes there. */
     static final int HEADROOM = 64;
 
@@ -295,6 +296,15 @@ public final class LoadGenerator
         return commands.offer(command);
     }
 
+    /**
+     * On the generator's thread (a command): end the run at the next turn, as if its bound was reached (what is in
+     * flight still drains). For a driver that ends the run itself, after quiescing it with {@link #hold}.
+     */
+    public void stop()
+    {
+        stopRequested = true;
+    }
+
     /** On the generator's thread (a command): hold sending (true) or resume it. */
     public void hold(final boolean hold)
     {
@@ -384,7 +394,7 @@ public final class LoadGenerator
             {
                 final long now = System.nanoTime();
                 if (options.durationNanos() > 0 && now - start >= options.durationNanos()
-                    || options.maxPackets() > 0 && requests >= options.maxPackets())
+                    || options.maxPackets() > 0 && requests >= options.maxPackets() || stopRequested)
                 {
                     break;
                 }

@@ -48,6 +48,8 @@ import java.util.stream.Stream;
  */
 public final class SoakDriver
 {
+    /** The generator's own bound, this long after the soak's end: it is stopped by the driver before. */
+    private static final double END_MARGIN_SECONDS = 120;
     /** The phases of the timeline, as the samples name them. */
     enum Phase
     {
@@ -133,7 +135,7 @@ public final class SoakDriver
                     + run.resolve("node-1.stderr"));
             }
             final LoadGenerator.Options lo = new LoadGenerator.Options(options.mode(), "rr", options.workers(),
-                (long)(total * 1e9), 0, options.rate(), new WorkloadSpec(options.services(), options.endpoints(),
+                (long)((total + END_MARGIN_SECONDS) * 1e9), 0, options.rate(), new WorkloadSpec(options.services(), options.endpoints(),
                     options.seed(), options.nodes(), options.flows(), options.newFlowShare(), 0, WorkloadSpec.IMIX,
                     options.tcpShare(), SyntheticCluster.Mix.parse(options.mix())), 0, options.maxConntrack(),
                 new InetSocketAddress("127.0.1.0", port), false);
@@ -197,6 +199,16 @@ public final class SoakDriver
             {
                 b1 = null;
             }
+            // the last segment ends as the first: sending held, the node's counters settled, what it sent last
+            // received; only then does the generator stop (its own bound is END_MARGIN_SECONDS later, a safety net).
+            // Ending on the generator's bound instead left its 200 ms drain to catch the node's last replies, which a
+            // node slowed by a loaded machine missed (node received = sent, generator received 0)
+            sleepUntil(total, load);
+            phase = Phase.DRAIN;
+            command(g -> g.hold(true));
+            awaitSettled(node, 10_000);
+            Thread.sleep(300);
+            command(LoadGenerator::stop);
             try
             {
                 result = load.get((long)(total + 120), TimeUnit.SECONDS);
@@ -205,7 +217,6 @@ public final class SoakDriver
             {
                 throw new IllegalStateException("the load generator failed: " + ex, ex);
             }
-            phase = Phase.DRAIN;
             // the generator has drained (200 ms without a frame); the node's counters stop moving: the last
             // segment's end, taken as segment 1's (the final line `run --json` prints on SIGTERM is not relied on:
             // on a persisted table, Chronicle's own shutdown hook may close the map under the stopping node)
@@ -462,7 +473,7 @@ public final class SoakDriver
         }
         if (load.isDone())
         {
-            throw new IllegalStateException("the load generator stopped before the kill: " + load);
+            throw new IllegalStateException("the load generator stopped early (at " + round(elapsed()) + " s): " + load);
         }
     }
 

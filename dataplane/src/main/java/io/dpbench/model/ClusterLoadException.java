@@ -10,38 +10,11 @@ public final class ClusterLoadException extends Exception
 
     public ClusterLoadException(final String message)
     {
-        super(oneLine(message));
+        super(KubernetesNames.oneLine(message));
     }
 
     public ClusterLoadException(final String message, final Throwable cause)
     {
-        super(oneLine(message), cause);
-    }
-
-    private static String oneLine(final String message)
-    {
-        for (int i = 0; i < message.length(); i++)
-        {
-            final char c = message.charAt(i);
-            if (c < 0x20 || c == 0x7f)
-            {
-                final StringBuilder out = new StringBuilder(message.length() + 8);
-                for (int j = 0; j < message.length(); j++)
-                {
-                    final char d = message.charAt(j);
-                    if (d < 0x20 || d == 0x7f)
-                    {
-                        out.append(d == '\n' ? "\\n" : d == '\r' ? "\\r" : d == '\t' ? "\\t"
-                            : String.format("\\u%04x", (int)d));
-                    }
-                    else
-                    {
-                        out.append(d);
-                    }
-                }
-                return out.toString();
-            }
-        }
-        return message;
+        super(KubernetesNames.oneLine(message), cause);
     }
 }

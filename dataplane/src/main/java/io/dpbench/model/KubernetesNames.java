@@ -134,15 +134,34 @@ public final class KubernetesNames
             {
                 out.append('\\').append(c);
             }
-            else if (c < 0x20 || c == 0x7f)
-            {
-                out.append(c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : String.format("\\u%04x", (int)c));
-            }
             else
             {
-                out.append(c);
+                appendEscapingControl(out, c);
             }
         }
         return out.append(value.length() > max ? "..." : "").toString();
+    }
+
+    /** The text with its control characters (line breaks above all) escaped, the rest as it is: one line. */
+    public static String oneLine(final String text)
+    {
+        final StringBuilder out = new StringBuilder(text.length() + 8);
+        for (int i = 0; i < text.length(); i++)
+        {
+            appendEscapingControl(out, text.charAt(i));
+        }
+        return out.toString();
+    }
+
+    private static void appendEscapingControl(final StringBuilder out, final char c)
+    {
+        if (c < 0x20 || c == 0x7f)
+        {
+            out.append(c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : String.format("\\u%04x", (int)c));
+        }
+        else
+        {
+            out.append(c);
+        }
     }
 }

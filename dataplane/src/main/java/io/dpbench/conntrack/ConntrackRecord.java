@@ -50,85 +50,128 @@ public final class ConntrackRecord
     private static final int REPLY_BYTES = 80;
     private static final int CREATED = 88;
 
+    /** The record's own bytes; for a view, the staging copy handed to the map ({@link #bytes()}). */
     private final byte[] bytes = new byte[LENGTH];
-    private final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+    private final UnsafeBuffer buffer;
+    /** Where the record starts in {@link #buffer}: 0 for a record of its own, the slot's offset for a view. */
+    private int base;
+    private final boolean view;
 
-    /** The backing array (what is stored in and read from the map). */
+    public ConntrackRecord()
+    {
+        this.buffer = new UnsafeBuffer(bytes);
+        this.view = false;
+    }
+
+    /**
+     * A view of records laid out back to back in {@code records} (a worker's flow cache: one flat block, so that a
+     * lookup touches the record's own cache lines and no object per connection); {@link #wrap} moves it.
+     */
+    ConntrackRecord(final UnsafeBuffer records)
+    {
+        this.buffer = records;
+        this.view = true;
+    }
+
+    /** Point this view at the record starting at byte {@code offset} of its block. */
+    ConntrackRecord wrap(final int offset)
+    {
+        base = offset;
+        return this;
+    }
+
+    /**
+     * The record's bytes as an array (what is stored in and read from the map). For a view, a copy taken now: the
+     * map reads it; writes into it do not reach the view ({@link #readFrom} does that).
+     */
     byte[] bytes()
     {
+        if (view)
+        {
+            buffer.getBytes(base, bytes, 0, LENGTH);
+        }
         return bytes;
+    }
+
+    /** For a view: take what the map wrote into {@link #bytes()}. */
+    void readFromBytes()
+    {
+        if (view)
+        {
+            buffer.putBytes(base, bytes, 0, LENGTH);
+        }
     }
 
     public ConntrackRecord clear()
     {
-        buffer.setMemory(0, LENGTH, (byte)0);
+        buffer.setMemory(base, LENGTH, (byte)0);
         return this;
     }
 
     public long originalAddresses()
     {
-        return buffer.getLong(ORIGINAL_ADDRESSES, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + ORIGINAL_ADDRESSES, ByteOrder.LITTLE_ENDIAN);
     }
 
     public long originalPorts()
     {
-        return buffer.getLong(ORIGINAL_PORTS, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + ORIGINAL_PORTS, ByteOrder.LITTLE_ENDIAN);
     }
 
     public ConntrackRecord original(final long addresses, final long portsAndProtocol)
     {
-        buffer.putLong(ORIGINAL_ADDRESSES, addresses, ByteOrder.LITTLE_ENDIAN);
-        buffer.putLong(ORIGINAL_PORTS, portsAndProtocol, ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(base + ORIGINAL_ADDRESSES, addresses, ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(base + ORIGINAL_PORTS, portsAndProtocol, ByteOrder.LITTLE_ENDIAN);
         return this;
     }
 
     public long replyAddresses()
     {
-        return buffer.getLong(REPLY_ADDRESSES, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + REPLY_ADDRESSES, ByteOrder.LITTLE_ENDIAN);
     }
 
     public long replyPorts()
     {
-        return buffer.getLong(REPLY_PORTS, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + REPLY_PORTS, ByteOrder.LITTLE_ENDIAN);
     }
 
     public ConntrackRecord reply(final long addresses, final long portsAndProtocol)
     {
-        buffer.putLong(REPLY_ADDRESSES, addresses, ByteOrder.LITTLE_ENDIAN);
-        buffer.putLong(REPLY_PORTS, portsAndProtocol, ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(base + REPLY_ADDRESSES, addresses, ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(base + REPLY_PORTS, portsAndProtocol, ByteOrder.LITTLE_ENDIAN);
         return this;
     }
 
     public long expiryMillis()
     {
-        return buffer.getLong(EXPIRY, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + EXPIRY, ByteOrder.LITTLE_ENDIAN);
     }
 
     public ConntrackRecord expiryMillis(final long millis)
     {
-        buffer.putLong(EXPIRY, millis, ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(base + EXPIRY, millis, ByteOrder.LITTLE_ENDIAN);
         return this;
     }
 
     public long createdMillis()
     {
-        return buffer.getLong(CREATED, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + CREATED, ByteOrder.LITTLE_ENDIAN);
     }
 
     public ConntrackRecord createdMillis(final long millis)
     {
-        buffer.putLong(CREATED, millis, ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(base + CREATED, millis, ByteOrder.LITTLE_ENDIAN);
         return this;
     }
 
     public int status()
     {
-        return buffer.getInt(STATUS, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getInt(base + STATUS, ByteOrder.LITTLE_ENDIAN);
     }
 
     public ConntrackRecord status(final int status)
     {
-        buffer.putInt(STATUS, status, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(base + STATUS, status, ByteOrder.LITTLE_ENDIAN);
         return this;
     }
 
@@ -139,62 +182,62 @@ public final class ConntrackRecord
 
     public int state()
     {
-        return buffer.getInt(STATE, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getInt(base + STATE, ByteOrder.LITTLE_ENDIAN);
     }
 
     public ConntrackRecord state(final int state)
     {
-        buffer.putInt(STATE, state, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(base + STATE, state, ByteOrder.LITTLE_ENDIAN);
         return this;
     }
 
     public int mark()
     {
-        return buffer.getInt(MARK, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getInt(base + MARK, ByteOrder.LITTLE_ENDIAN);
     }
 
     public ConntrackRecord mark(final int mark)
     {
-        buffer.putInt(MARK, mark, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(base + MARK, mark, ByteOrder.LITTLE_ENDIAN);
         return this;
     }
 
     public int kind()
     {
-        return buffer.getInt(KIND, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getInt(base + KIND, ByteOrder.LITTLE_ENDIAN);
     }
 
     ConntrackRecord kind(final int kind)
     {
-        buffer.putInt(KIND, kind, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(base + KIND, kind, ByteOrder.LITTLE_ENDIAN);
         return this;
     }
 
     public long originalPackets()
     {
-        return buffer.getLong(ORIGINAL_PACKETS, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + ORIGINAL_PACKETS, ByteOrder.LITTLE_ENDIAN);
     }
 
     public long originalBytes()
     {
-        return buffer.getLong(ORIGINAL_BYTES, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + ORIGINAL_BYTES, ByteOrder.LITTLE_ENDIAN);
     }
 
     public long replyPackets()
     {
-        return buffer.getLong(REPLY_PACKETS, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + REPLY_PACKETS, ByteOrder.LITTLE_ENDIAN);
     }
 
     public long replyBytes()
     {
-        return buffer.getLong(REPLY_BYTES, ByteOrder.LITTLE_ENDIAN);
+        return buffer.getLong(base + REPLY_BYTES, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Count one packet of {@code length} bytes in a direction (0 original, 1 reply). */
     public ConntrackRecord count(final int direction, final int length)
     {
-        final int packets = direction == 0 ? ORIGINAL_PACKETS : REPLY_PACKETS;
-        final int octets = direction == 0 ? ORIGINAL_BYTES : REPLY_BYTES;
+        final int packets = base + (direction == 0 ? ORIGINAL_PACKETS : REPLY_PACKETS);
+        final int octets = base + (direction == 0 ? ORIGINAL_BYTES : REPLY_BYTES);
         buffer.putLong(packets, buffer.getLong(packets, ByteOrder.LITTLE_ENDIAN) + 1, ByteOrder.LITTLE_ENDIAN);
         buffer.putLong(octets, buffer.getLong(octets, ByteOrder.LITTLE_ENDIAN) + length, ByteOrder.LITTLE_ENDIAN);
         return this;
@@ -202,6 +245,6 @@ public final class ConntrackRecord
 
     void copyFrom(final ConntrackRecord other)
     {
-        System.arraycopy(other.bytes, 0, bytes, 0, LENGTH);
+        buffer.putBytes(base, other.buffer, other.base, LENGTH);
     }
 }

@@ -244,6 +244,7 @@ public final class ConntrackTable implements AutoCloseable
             }
             final Data<byte[]> value = entry.value();
             value.bytes().read(value.offset(), out.bytes(), 0, ConntrackRecord.LENGTH);
+            out.readFromBytes();
             return true;
         }
     }
@@ -407,6 +408,7 @@ public final class ConntrackTable implements AutoCloseable
         {
             final Data<byte[]> v = e.value();
             v.bytes().read(v.offset(), r.bytes(), 0, ConntrackRecord.LENGTH);
+            r.readFromBytes();
             if (r.kind() == ConntrackRecord.KIND_ENTRY)
             {
                 visitor.accept(r);

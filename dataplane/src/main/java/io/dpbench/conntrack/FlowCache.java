@@ -1,6 +1,7 @@
 package io.dpbench.conntrack;
 
 import io.dpbench.packet.FlowKey;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A worker's cache of hot connections in front of the {@link ConntrackTable}: a lookup by either tuple touches two
@@ -13,6 +14,11 @@ import io.dpbench.packet.FlowKey;
  * change through at once ({@link #written}); counters and expiry may trail by up to
  * {@link #LAZY_WRITE_MILLIS} ({@link #dirty}, flushed by {@link #flushIfDue}, on eviction, or by {@link #flushAll}).
  * One owner thread; allocation-free after construction.
+ * <p>
+ * Layout, for a lookup that touches few cache lines: the tuples a lookup compares are kept apart from the records,
+ * in flat arrays ({@code originalKeys}: a set's four ways are 64 contiguous bytes), and the records lie back to back
+ * in one block ({@link ConntrackRecord#LENGTH} bytes each) reached through one flyweight, with no object per
+ * connection to chase. An empty slot's keys are zero, which no packet's tuple is (its protocol byte is never 0).
  */
 public final class FlowCache
 {
@@ -22,7 +28,16 @@ public final class FlowCache
 
     private final ConntrackTable table;
     private final int setMask;
-    private final ConntrackRecord[] records;
+    private final int size;
+    /** Per slot: original addresses, original ports (FlowKey packing); zeros when empty. */
+    private final long[] originalKeys;
+    /** Per slot: reply addresses, reply ports. */
+    private final long[] replyKeys;
+    /** The records, slot s at byte s x {@link ConntrackRecord#LENGTH}. */
+    private final UnsafeBuffer records;
+    /** What {@link #record} hands out; {@link #slotRecord} is the cache's own (eviction, flushes). */
+    private final ConntrackRecord view;
+    private final ConntrackRecord own;
     private final boolean[] valid;
     private final boolean[] dirtySlot;
     private final long[] writtenMillis;
@@ -37,14 +52,14 @@ public final class FlowCache
     /** @param capacity slots, rounded up to a power of two (at least 16) */
     public FlowCache(final ConntrackTable table, final int capacity)
     {
-        final int size = Integer.highestOneBit(Math.max(16, capacity - 1)) << 1;
+        size = Integer.highestOneBit(Math.max(16, capacity - 1)) << 1;
         this.table = table;
         this.setMask = size / WAYS - 1;
-        records = new ConntrackRecord[size];
-        for (int i = 0; i < size; i++)
-        {
-            records[i] = new ConntrackRecord();
-        }
+        originalKeys = new long[2 * size];
+        replyKeys = new long[2 * size];
+        records = new UnsafeBuffer(new byte[size * ConntrackRecord.LENGTH]);
+        view = new ConntrackRecord(records);
+        own = new ConntrackRecord(records);
         valid = new boolean[size];
         dirtySlot = new boolean[size];
         writtenMillis = new long[size];
@@ -58,6 +73,11 @@ public final class FlowCache
         return ((int)FlowKey.hash(addresses, ports) & setMask) * WAYS;
     }
 
+    private ConntrackRecord slotRecord(final int slot)
+    {
+        return own.wrap(slot * ConntrackRecord.LENGTH);
+    }
+
     /**
      * The cached connection a packet with this tuple belongs to: its slot ({@code >= 0}) with the packet's direction
      * in {@link #direction}, or -1 on a miss.
@@ -65,58 +85,58 @@ public final class FlowCache
     public int lookup(final long addresses, final long ports)
     {
         final int base = set(addresses, ports);
+        final long[] keys = originalKeys;
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (valid[s])
+            if (keys[2 * s] == addresses && keys[2 * s + 1] == ports)
             {
-                final ConntrackRecord r = records[s];
-                if (r.originalAddresses() == addresses && r.originalPorts() == ports)
-                {
-                    hits++;
-                    lastUsed[s] = ++tick;
-                    direction = ConntrackTable.ORIGINAL;
-                    return s;
-                }
+                return hit(s, ConntrackTable.ORIGINAL);
             }
         }
         for (int w = 0; w < WAYS; w++)
         {
             final int s = replyIndex[base + w];
-            if (s >= 0 && valid[s])
+            if (s >= 0 && replyKeys[2 * s] == addresses && replyKeys[2 * s + 1] == ports)
             {
-                final ConntrackRecord r = records[s];
-                if (r.replyAddresses() == addresses && r.replyPorts() == ports)
-                {
-                    hits++;
-                    lastUsed[s] = ++tick;
-                    direction = ConntrackTable.REPLY;
-                    return s;
-                }
+                return hit(s, ConntrackTable.REPLY);
             }
         }
         misses++;
         return -1;
     }
 
+    private int hit(final int slot, final int packetDirection)
+    {
+        hits++;
+        lastUsed[slot] = ++tick;
+        direction = packetDirection;
+        return slot;
+    }
+
     /** The direction of the packet of the last successful {@link #lookup}. */
     public int direction;
 
+    /**
+     * The slot's record, to read and change in place. One flyweight: valid until the next call of this method
+     * (the cache's own work uses another).
+     */
     public ConntrackRecord record(final int slot)
     {
-        return records[slot];
+        return view.wrap(slot * ConntrackRecord.LENGTH);
     }
 
     /** Cache a connection just read from or written to the table (clean). Returns its slot. */
     public int admit(final ConntrackRecord record, final long nowMillis)
     {
-        final int base = set(record.originalAddresses(), record.originalPorts());
+        final long addresses = record.originalAddresses();
+        final long ports = record.originalPorts();
+        final int base = set(addresses, ports);
         int victim = -1;
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (valid[s] && records[s].originalAddresses() == record.originalAddresses()
-                && records[s].originalPorts() == record.originalPorts())
+            if (valid[s] && originalKeys[2 * s] == addresses && originalKeys[2 * s + 1] == ports)
             {
                 victim = s; // the same connection: refresh in place
                 break;
@@ -132,16 +152,18 @@ public final class FlowCache
         }
         if (valid[victim])
         {
-            final ConntrackRecord old = records[victim];
-            if (dirtySlot[victim] && !(old.originalAddresses() == record.originalAddresses()
-                && old.originalPorts() == record.originalPorts()))
+            if (dirtySlot[victim] && !(originalKeys[2 * victim] == addresses && originalKeys[2 * victim + 1] == ports))
             {
-                table.update(old);
+                table.update(slotRecord(victim));
                 flushes++;
             }
             unindexReply(victim);
         }
-        records[victim].copyFrom(record);
+        slotRecord(victim).copyFrom(record);
+        originalKeys[2 * victim] = addresses;
+        originalKeys[2 * victim + 1] = ports;
+        replyKeys[2 * victim] = record.replyAddresses();
+        replyKeys[2 * victim + 1] = record.replyPorts();
         valid[victim] = true;
         dirtySlot[victim] = false;
         writtenMillis[victim] = nowMillis;
@@ -152,8 +174,7 @@ public final class FlowCache
 
     private void indexReply(final int slot)
     {
-        final ConntrackRecord r = records[slot];
-        final int base = set(r.replyAddresses(), r.replyPorts());
+        final int base = set(replyKeys[2 * slot], replyKeys[2 * slot + 1]);
         int way = -1;
         for (int w = 0; w < WAYS && way < 0; w++)
         {
@@ -179,8 +200,7 @@ public final class FlowCache
 
     private void unindexReply(final int slot)
     {
-        final ConntrackRecord r = records[slot];
-        final int base = set(r.replyAddresses(), r.replyPorts());
+        final int base = set(replyKeys[2 * slot], replyKeys[2 * slot + 1]);
         for (int w = 0; w < WAYS; w++)
         {
             if (replyIndex[base + w] == slot)
@@ -208,7 +228,7 @@ public final class FlowCache
     {
         if (dirtySlot[slot] && nowMillis - writtenMillis[slot] >= LAZY_WRITE_MILLIS)
         {
-            table.update(records[slot]);
+            table.update(slotRecord(slot));
             flushes++;
             written(slot, nowMillis);
         }
@@ -223,6 +243,10 @@ public final class FlowCache
         }
         valid[slot] = false;
         dirtySlot[slot] = false;
+        originalKeys[2 * slot] = 0;
+        originalKeys[2 * slot + 1] = 0;
+        replyKeys[2 * slot] = 0;
+        replyKeys[2 * slot + 1] = 0;
     }
 
     /** The cached expiry of a connection by its original tuple, or -1 when it is not cached. */
@@ -232,10 +256,9 @@ public final class FlowCache
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            final ConntrackRecord r = records[s];
-            if (valid[s] && r.originalAddresses() == originalAddresses && r.originalPorts() == originalPorts)
+            if (valid[s] && originalKeys[2 * s] == originalAddresses && originalKeys[2 * s + 1] == originalPorts)
             {
-                return r.expiryMillis();
+                return slotRecord(s).expiryMillis();
             }
         }
         return -1;
@@ -244,11 +267,11 @@ public final class FlowCache
     /** Write every trailing entry through (before a shutdown, or a table read by another process). */
     public void flushAll(final long nowMillis)
     {
-        for (int s = 0; s < records.length; s++)
+        for (int s = 0; s < size; s++)
         {
             if (valid[s] && dirtySlot[s])
             {
-                table.update(records[s]);
+                table.update(slotRecord(s));
                 flushes++;
                 written(s, nowMillis);
             }

@@ -33,15 +33,20 @@ public final class FlowCache
     private final long[] originalKeys;
     /** Per slot: reply addresses, reply ports. */
     private final long[] replyKeys;
-    /** The records, slot s at byte s x {@link ConntrackRecord#LENGTH}. */
+    /**
+     * The slots, {@value #STRIDE} bytes each: the record ({@link ConntrackRecord#LENGTH} bytes), then the slot's own
+     * state (last use, last write, valid and dirty flags), so that a hit's bookkeeping lands on the lines the record
+     * brought in.
+     */
     private final UnsafeBuffer records;
+    private static final int STRIDE = 128;
+    private static final int LAST_USED = ConntrackRecord.LENGTH;
+    private static final int WRITTEN = LAST_USED + 8;
+    private static final int VALID = WRITTEN + 8;
+    private static final int DIRTY = VALID + 1;
     /** What {@link #record} hands out; {@link #slotRecord} is the cache's own (eviction, flushes). */
     private final ConntrackRecord view;
     private final ConntrackRecord own;
-    private final boolean[] valid;
-    private final boolean[] dirtySlot;
-    private final long[] writtenMillis;
-    private final long[] lastUsed;
     /** Reply-tuple index: per set of the reply tuple's hash, {@value #WAYS} slot numbers (-1 = empty). */
     private final int[] replyIndex;
     private long tick;
@@ -57,13 +62,9 @@ public final class FlowCache
         this.setMask = size / WAYS - 1;
         originalKeys = new long[2 * size];
         replyKeys = new long[2 * size];
-        records = new UnsafeBuffer(new byte[size * ConntrackRecord.LENGTH]);
+        records = new UnsafeBuffer(new byte[size * STRIDE]);
         view = new ConntrackRecord(records);
         own = new ConntrackRecord(records);
-        valid = new boolean[size];
-        dirtySlot = new boolean[size];
-        writtenMillis = new long[size];
-        lastUsed = new long[size];
         replyIndex = new int[size];
         java.util.Arrays.fill(replyIndex, -1);
     }
@@ -75,7 +76,7 @@ public final class FlowCache
 
     private ConntrackRecord slotRecord(final int slot)
     {
-        return own.wrap(slot * ConntrackRecord.LENGTH);
+        return own.wrap(slot * STRIDE);
     }
 
     /**
@@ -109,7 +110,7 @@ public final class FlowCache
     private int hit(final int slot, final int packetDirection)
     {
         hits++;
-        lastUsed[slot] = ++tick;
+        lastUsed(slot, ++tick);
         direction = packetDirection;
         return slot;
     }
@@ -123,7 +124,7 @@ public final class FlowCache
      */
     public ConntrackRecord record(final int slot)
     {
-        return view.wrap(slot * ConntrackRecord.LENGTH);
+        return view.wrap(slot * STRIDE);
     }
 
     /** Cache a connection just read from or written to the table (clean). Returns its slot. */
@@ -136,23 +137,23 @@ public final class FlowCache
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (valid[s] && originalKeys[2 * s] == addresses && originalKeys[2 * s + 1] == ports)
+            if (flag(s, VALID) && originalKeys[2 * s] == addresses && originalKeys[2 * s + 1] == ports)
             {
                 victim = s; // the same connection: refresh in place
                 break;
             }
-            if (!valid[s])
+            if (!flag(s, VALID))
             {
-                victim = victim >= 0 && !valid[victim] ? victim : s;
+                victim = victim >= 0 && !flag(victim, VALID) ? victim : s;
             }
-            else if (victim < 0 || (valid[victim] && lastUsed[s] < lastUsed[victim]))
+            else if (victim < 0 || (flag(victim, VALID) && lastUsed(s) < lastUsed(victim)))
             {
                 victim = s;
             }
         }
-        if (valid[victim])
+        if (flag(victim, VALID))
         {
-            if (dirtySlot[victim] && !(originalKeys[2 * victim] == addresses && originalKeys[2 * victim + 1] == ports))
+            if (flag(victim, DIRTY) && !(originalKeys[2 * victim] == addresses && originalKeys[2 * victim + 1] == ports))
             {
                 table.update(slotRecord(victim));
                 flushes++;
@@ -164,10 +165,10 @@ public final class FlowCache
         originalKeys[2 * victim + 1] = ports;
         replyKeys[2 * victim] = record.replyAddresses();
         replyKeys[2 * victim + 1] = record.replyPorts();
-        valid[victim] = true;
-        dirtySlot[victim] = false;
-        writtenMillis[victim] = nowMillis;
-        lastUsed[victim] = ++tick;
+        flag(victim, VALID, true);
+        flag(victim, DIRTY, false);
+        writtenMillis(victim, nowMillis);
+        lastUsed(victim, ++tick);
         indexReply(victim);
         return victim;
     }
@@ -179,7 +180,7 @@ public final class FlowCache
         for (int w = 0; w < WAYS && way < 0; w++)
         {
             final int s = replyIndex[base + w];
-            if (s < 0 || !valid[s] || s == slot)
+            if (s < 0 || !flag(s, VALID) || s == slot)
             {
                 way = w;
             }
@@ -189,7 +190,7 @@ public final class FlowCache
             way = 0;
             for (int w = 1; w < WAYS; w++)
             {
-                if (lastUsed[replyIndex[base + w]] < lastUsed[replyIndex[base + way]])
+                if (lastUsed(replyIndex[base + w]) < lastUsed(replyIndex[base + way]))
                 {
                     way = w; // its connection stays cached; its replies find it through the table again
                 }
@@ -213,20 +214,20 @@ public final class FlowCache
     /** The slot's record was just written to the table. */
     public void written(final int slot, final long nowMillis)
     {
-        dirtySlot[slot] = false;
-        writtenMillis[slot] = nowMillis;
+        flag(slot, DIRTY, false);
+        writtenMillis(slot, nowMillis);
     }
 
     /** The slot's record changed only in counters or expiry. */
     public void dirty(final int slot)
     {
-        dirtySlot[slot] = true;
+        flag(slot, DIRTY, true);
     }
 
     /** Write the slot through if it has trailed for {@link #LAZY_WRITE_MILLIS}. */
     public void flushIfDue(final int slot, final long nowMillis)
     {
-        if (dirtySlot[slot] && nowMillis - writtenMillis[slot] >= LAZY_WRITE_MILLIS)
+        if (flag(slot, DIRTY) && nowMillis - writtenMillis(slot) >= LAZY_WRITE_MILLIS)
         {
             table.update(slotRecord(slot));
             flushes++;
@@ -237,12 +238,12 @@ public final class FlowCache
     /** Forget the slot (its connection was removed from the table). */
     public void invalidate(final int slot)
     {
-        if (valid[slot])
+        if (flag(slot, VALID))
         {
             unindexReply(slot);
         }
-        valid[slot] = false;
-        dirtySlot[slot] = false;
+        flag(slot, VALID, false);
+        flag(slot, DIRTY, false);
         originalKeys[2 * slot] = 0;
         originalKeys[2 * slot + 1] = 0;
         replyKeys[2 * slot] = 0;
@@ -256,7 +257,7 @@ public final class FlowCache
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (valid[s] && originalKeys[2 * s] == originalAddresses && originalKeys[2 * s + 1] == originalPorts)
+            if (flag(s, VALID) && originalKeys[2 * s] == originalAddresses && originalKeys[2 * s + 1] == originalPorts)
             {
                 return slotRecord(s).expiryMillis();
             }
@@ -269,13 +270,43 @@ public final class FlowCache
     {
         for (int s = 0; s < size; s++)
         {
-            if (valid[s] && dirtySlot[s])
+            if (flag(s, VALID) && flag(s, DIRTY))
             {
                 table.update(slotRecord(s));
                 flushes++;
                 written(s, nowMillis);
             }
         }
+    }
+
+    private long lastUsed(final int slot)
+    {
+        return records.getLong(slot * STRIDE + LAST_USED);
+    }
+
+    private void lastUsed(final int slot, final long value)
+    {
+        records.putLong(slot * STRIDE + LAST_USED, value);
+    }
+
+    private long writtenMillis(final int slot)
+    {
+        return records.getLong(slot * STRIDE + WRITTEN);
+    }
+
+    private void writtenMillis(final int slot, final long value)
+    {
+        records.putLong(slot * STRIDE + WRITTEN, value);
+    }
+
+    private boolean flag(final int slot, final int which)
+    {
+        return records.getByte(slot * STRIDE + which) != 0;
+    }
+
+    private void flag(final int slot, final int which, final boolean value)
+    {
+        records.putByte(slot * STRIDE + which, (byte)(value ? 1 : 0));
     }
 
     public long hits()

@@ -34,10 +34,34 @@ public final class PacketParser
     /** Parse the frame at {@code [offset, offset + length)}, count the verdict and return it. */
     public Verdict parse(final MutableDirectBuffer buffer, final int offset, final int length, final ParsedPacket out)
     {
-        final Verdict verdict = classify(buffer, offset, length, out);
+        final Verdict verdict = inspect(buffer, offset, length, out);
         counters[verdict.ordinal()]++;
         return verdict;
     }
+
+    /**
+     * Parse without counting: where a frame is parsed (rx) is not where its verdict is acted on and counted (the
+     * stage that drops it, {@link #record}), since a stage before may still drop it for a reason of its own.
+     */
+    public Verdict inspect(final MutableDirectBuffer buffer, final int offset, final int length, final ParsedPacket out)
+    {
+        parses++;
+        return classify(buffer, offset, length, out);
+    }
+
+    /** Count a verdict {@link #inspect} gave (the frame's parse travelled with it). */
+    public void record(final Verdict verdict)
+    {
+        counters[verdict.ordinal()]++;
+    }
+
+    /** Frames parsed by this parser (tests count parses per frame: one). */
+    public long parses()
+    {
+        return parses;
+    }
+
+    private long parses;
 
     public long count(final Verdict verdict)
     {

@@ -40,6 +40,31 @@ public final class ParsedPacket
     /** ICMP type, or -1. */
     public int icmpType;
 
+    /**
+     * Take {@code from}'s parse for the same frame copied to {@code buffer}, {@code shift} bytes further on (rx
+     * parses a frame where it arrived, then copies it into a batch slot).
+     */
+    public void copyFrom(final ParsedPacket from, final MutableDirectBuffer buffer, final int shift)
+    {
+        this.buffer = buffer;
+        frameOffset = from.frameOffset + shift;
+        frameLength = from.frameLength;
+        vlanTags = from.vlanTags;
+        l3Offset = from.l3Offset + shift;
+        ipHeaderLength = from.ipHeaderLength;
+        ipTotalLength = from.ipTotalLength;
+        protocol = from.protocol;
+        sourceAddress = from.sourceAddress;
+        destinationAddress = from.destinationAddress;
+        firstFragment = from.firstFragment;
+        l4Offset = from.l4Offset + shift;
+        l4Length = from.l4Length;
+        sourcePort = from.sourcePort;
+        destinationPort = from.destinationPort;
+        tcpFlags = from.tcpFlags;
+        icmpType = from.icmpType;
+    }
+
     /** Copy the 5-tuple into a flow key. */
     public FlowKey flowKey(final FlowKey key)
     {

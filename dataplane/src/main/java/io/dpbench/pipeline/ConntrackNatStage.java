@@ -25,10 +25,16 @@ public final class ConntrackNatStage implements Stage
     {
         for (int i = 0, n = batch.size(); i < n; i++)
         {
-            if (batch.live(i)
-                && !dataplane.process(batch.buffer(i), batch.offset(i), batch.length(i), batch.timestamp(i)))
+            if (batch.live(i))
             {
-                batch.drop(i);
+                final io.dpbench.packet.Verdict verdict = batch.verdict(i);
+                final boolean passed = verdict != null
+                    ? dataplane.process(batch.parsed(i), verdict, batch.length(i), batch.timestamp(i))
+                    : dataplane.process(batch.buffer(i), batch.offset(i), batch.length(i), batch.timestamp(i));
+                if (!passed)
+                {
+                    batch.drop(i);
+                }
             }
         }
     }

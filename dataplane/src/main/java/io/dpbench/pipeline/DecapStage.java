@@ -1,5 +1,8 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.PacketParser;
+import io.dpbench.packet.ParsedPacket;
+
 import io.dpbench.vxlan.VxlanDecapsulator;
 
 /**
@@ -11,6 +14,7 @@ public final class DecapStage implements Stage
 {
     private final VxlanDecapsulator decapsulator;
     private final int localAddress;
+    private final PacketParser parser = new PacketParser(false);
 
     public DecapStage(final VxlanDecapsulator decapsulator, final int localAddress)
     {
@@ -29,8 +33,9 @@ public final class DecapStage implements Stage
     {
         for (int i = 0, n = batch.size(); i < n; i++)
         {
-            if (batch.live(i)
-                && decapsulator.addressedToDevice(batch.buffer(i), batch.offset(i), batch.length(i), localAddress))
+            // rx's parse already told whether the frame is VXLAN for this node; without one, look
+            if (batch.live(i) && (batch.verdict(i) != null ? batch.tunnelled(i)
+                : decapsulator.addressedToDevice(batch.buffer(i), batch.offset(i), batch.length(i), localAddress)))
             {
                 final int inner = decapsulator.decapsulate(batch.buffer(i), batch.offset(i), batch.length(i));
                 if (inner < 0)
@@ -39,7 +44,14 @@ public final class DecapStage implements Stage
                 }
                 else
                 {
-                    batch.moved(i, inner, decapsulator.innerLength());
+                    final int innerLength = decapsulator.innerLength();
+                    batch.moved(i, inner, innerLength);
+                    final ParsedPacket p = batch.parsed(i);
+                    if (batch.verdict(i) != null && (p.frameOffset != inner || p.frameLength != innerLength))
+                    {
+                        // rx parsed the inner frame up to the datagram's end; the UDP length ends it elsewhere
+                        batch.reparsed(i, parser.inspect(batch.buffer(i), inner, innerLength, p));
+                    }
                 }
             }
         }

@@ -1,5 +1,9 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.Verdict;
+import io.dpbench.vxlan.OverlayTopology;
+import io.dpbench.vxlan.RemoteVtep;
+
 import io.dpbench.vxlan.OverlayForwarder;
 import org.agrona.MutableDirectBuffer;
 
@@ -11,15 +15,17 @@ import org.agrona.MutableDirectBuffer;
 public final class EncapStage implements Stage
 {
     private final OverlayForwarder forwarder;
+    private final OverlayTopology topology;
     private final FrameOutput output;
     private final OverlayForwarder.FrameSink sink = this::emit;
     /** The frame being forwarded, for the output (its fragments or ICMP error come from it). */
     private PacketBatch batch;
     private int index;
 
-    public EncapStage(final OverlayForwarder forwarder, final FrameOutput output)
+    public EncapStage(final OverlayForwarder forwarder, final OverlayTopology topology, final FrameOutput output)
     {
         this.forwarder = forwarder;
+        this.topology = topology;
         this.output = output;
     }
 
@@ -35,10 +41,12 @@ public final class EncapStage implements Stage
         this.batch = batch;
         for (int i = 0, n = batch.size(); i < n; i++)
         {
-            if (batch.live(i) && batch.remote(i) != null)
+            if (batch.live(i) && batch.nextHop(i) != PacketBatch.LOCAL)
             {
                 index = i;
-                final int frames = forwarder.forward(batch.buffer(i), batch.offset(i), batch.length(i), batch.remote(i), sink);
+                final RemoteVtep remote = topology.remote(batch.nextHop(i));
+                final int frames = batch.verdict(i) == Verdict.OK ? forwarder.forward(batch.parsed(i), remote, sink)
+                    : forwarder.forward(batch.buffer(i), batch.offset(i), batch.length(i), remote, sink);
                 if (frames == 0)
                 {
                     batch.drop(i);

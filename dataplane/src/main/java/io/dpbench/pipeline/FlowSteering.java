@@ -1,5 +1,8 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.ParsedPacket;
+import io.dpbench.packet.Verdict;
+
 import io.dpbench.model.ClusterModel;
 import io.dpbench.model.NodeConfig;
 import io.dpbench.model.Service;
@@ -143,6 +146,32 @@ public final class FlowSteering
     public static boolean ownsPort(final int worker, final int workers, final int port)
     {
         return port % workers == worker;
+    }
+
+    /** This node's VTEP address when VXLAN frames for it are steered by their inner frame, else 0. */
+    public int localVtep()
+    {
+        return localVtep;
+    }
+
+    /**
+     * The worker for a frame rx has parsed: by the parse's tuple when it is valid ({@code verdict} OK: the same tuple
+     * {@link #worker(DirectBuffer, int, int)} would read), else by reading the frame, as a frame the parser refused
+     * still goes to the worker that reads it the same way.
+     */
+    public int worker(final ParsedPacket packet, final Verdict verdict, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        if (workers == 1)
+        {
+            return 0;
+        }
+        if (verdict == Verdict.OK)
+        {
+            return worker(packet.protocol, packet.sourceAddress, packet.sourcePort, packet.destinationAddress,
+                packet.destinationPort);
+        }
+        return worker(buffer, offset, length);
     }
 
     /** The worker for the frame at {@code [offset, offset + length)}. Frames it cannot read go to worker 0. */

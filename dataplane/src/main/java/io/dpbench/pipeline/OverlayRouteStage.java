@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.Verdict;
+
 import io.dpbench.packet.EthernetFlyweight;
 import io.dpbench.vxlan.OverlayTopology;
 
@@ -31,10 +33,15 @@ public final class OverlayRouteStage implements Stage
         {
             if (batch.live(i))
             {
+                if (batch.verdict(i) == Verdict.OK)
+                {
+                    batch.nextHop(i, topology.nodeFor(batch.parsed(i).destinationAddress)); // as NAT left it
+                    continue;
+                }
                 final int offset = batch.offset(i);
                 final int ip = EthernetFlyweight.ipv4Offset(batch.buffer(i), offset, batch.length(i));
-                batch.remote(i, ip < 0 || ip + 20 > offset + batch.length(i) ? null
-                    : topology.remoteFor(batch.buffer(i).getInt(ip + 16, ByteOrder.BIG_ENDIAN)));
+                batch.nextHop(i, ip < 0 || ip + 20 > offset + batch.length(i) ? PacketBatch.LOCAL
+                    : topology.nodeFor(batch.buffer(i).getInt(ip + 16, ByteOrder.BIG_ENDIAN)));
             }
         }
     }

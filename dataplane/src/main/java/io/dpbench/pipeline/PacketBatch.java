@@ -1,6 +1,7 @@
 package io.dpbench.pipeline;
 
-import io.dpbench.vxlan.RemoteVtep;
+import io.dpbench.packet.ParsedPacket;
+import io.dpbench.packet.Verdict;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -9,8 +10,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A vector of up to {@value #CAPACITY} frames that the stages of a {@link Pipeline} pass along (VPP's frame of
  * buffers): one off-heap, cache-line aligned buffer of fixed slots, each frame {@value #HEADROOM} bytes into its slot
  * so that encapsulation can prepend headers in place. Per frame: where it starts and how long it is (stages move
- * both, e.g. decapsulation), its timestamp, its input sequence number, what has become of it, and the remote VTEP the
- * route stage chose. A batch is owned by one thread at a time; the rings that hand it over publish its contents.
+ * both, e.g. decapsulation), its timestamp, its input sequence number, what has become of it, and what is known
+ * about it: the parse rx made where the frame arrived ({@link #parsed}: offsets, the 5-tuple, TCP flags; its
+ * {@link #verdict}; NAT keeps the tuple current), whether it is VXLAN for this node ({@link #tunnelled}), and the
+ * next hop the route stage chose (an overlay node's index). A frame is parsed once: stages read these columns
+ * instead of the frame's headers. A batch is owned by one thread at a time; the rings that hand it over publish its
+ * contents.
  * <p>
  * A frame may also lie outside the slots, in memory the batch does not own ({@link #addExternal}: a socket's receive
  * buffer handed over without a copy, with room before the frame for encapsulation). Stages reach every frame through
@@ -42,7 +47,19 @@ public final class PacketBatch
     final long[] timestamp = new long[CAPACITY];
     final long[] sequence = new long[CAPACITY];
     final byte[] state = new byte[CAPACITY];
-    final RemoteVtep[] remote = new RemoteVtep[CAPACITY];
+    /** The overlay node a frame leaves for ({@link #LOCAL}: none, it stays on this node or leaves the overlay). */
+    final int[] nextHop = new int[CAPACITY];
+    /** The frame's parse, where rx made one (one object per slot, refilled: no allocation per frame). */
+    private final ParsedPacket[] parsed = new ParsedPacket[CAPACITY];
+    /** {@link Verdict} ordinal of the parse, or {@link #NOT_PARSED}. */
+    private final byte[] verdict = new byte[CAPACITY];
+    /** 1 when the frame is VXLAN addressed to this node's VTEP (its parse is of the inner frame). */
+    private final byte[] tunnelled = new byte[CAPACITY];
+
+    /** {@link #nextHop} of a frame that is not sent over the overlay. */
+    public static final int LOCAL = -1;
+    private static final byte NOT_PARSED = -1;
+    private static final Verdict[] VERDICTS = Verdict.values();
     /** Per external frame: its owner (null for a frame in a slot), the release to call, the view stages read. */
     private final Object[] owner = new Object[CAPACITY];
     private final FrameRelease[] release = new FrameRelease[CAPACITY];
@@ -76,6 +93,7 @@ public final class PacketBatch
         for (int i = 0; i < CAPACITY; i++)
         {
             views[i] = new UnsafeBuffer(0, 0);
+            parsed[i] = new ParsedPacket();
         }
     }
 
@@ -94,7 +112,9 @@ public final class PacketBatch
         timestamp[i] = timestampNanos;
         sequence[i] = sequenceNumber;
         state[i] = LIVE;
-        remote[i] = null;
+        nextHop[i] = LOCAL;
+        verdict[i] = NOT_PARSED;
+        tunnelled[i] = 0;
         return true;
     }
 
@@ -120,7 +140,9 @@ public final class PacketBatch
         timestamp[i] = timestampNanos;
         sequence[i] = sequenceNumber;
         state[i] = LIVE;
-        remote[i] = null;
+        nextHop[i] = LOCAL;
+        verdict[i] = NOT_PARSED;
+        tunnelled[i] = 0;
         return true;
     }
 
@@ -245,13 +267,51 @@ public final class PacketBatch
         state[i] = SENT;
     }
 
-    public RemoteVtep remote(final int i)
+    /** The overlay node frame i leaves for, or {@link #LOCAL}. */
+    public int nextHop(final int i)
     {
-        return remote[i];
+        return nextHop[i];
     }
 
-    public void remote(final int i, final RemoteVtep vtep)
+    public void nextHop(final int i, final int node)
     {
-        remote[i] = vtep;
+        nextHop[i] = node;
+    }
+
+    /** Frame i's parse (valid when {@link #verdict} is not null; {@link Verdict#OK}: every field). */
+    public ParsedPacket parsed(final int i)
+    {
+        return parsed[i];
+    }
+
+    /** The verdict of frame i's parse, or null when it was not parsed (a stage then parses it itself). */
+    public Verdict verdict(final int i)
+    {
+        final byte v = verdict[i];
+        return v == NOT_PARSED ? null : VERDICTS[v];
+    }
+
+    /** Whether frame i is VXLAN for this node (rx's parse is then of its inner frame). */
+    public boolean tunnelled(final int i)
+    {
+        return tunnelled[i] != 0;
+    }
+
+    /**
+     * Frame i (just added) takes the parse rx made of it where it arrived: {@code from}, whose offsets are
+     * {@code shift} bytes before the frame's in {@link #buffer(int)}.
+     */
+    public void parsed(final int i, final ParsedPacket from, final Verdict result, final int shift,
+        final boolean vxlan)
+    {
+        parsed[i].copyFrom(from, buffer(i), shift);
+        verdict[i] = (byte)result.ordinal();
+        tunnelled[i] = (byte)(vxlan ? 1 : 0);
+    }
+
+    /** Frame i was parsed again (its window changed, e.g. decapsulation to a shorter inner frame). */
+    public void reparsed(final int i, final Verdict result)
+    {
+        verdict[i] = (byte)result.ordinal();
     }
 }

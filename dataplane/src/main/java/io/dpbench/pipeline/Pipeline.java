@@ -1,5 +1,6 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.Verdict;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -130,6 +131,8 @@ public final class Pipeline implements AutoCloseable
     public final class Rx
     {
         private final int index;
+        /** This producer's parse of each frame (its own parser: one per rx thread). */
+        private final RxParse parse = new RxParse(steering.localVtep());
         private final PacketBatch[] filling = new PacketBatch[workers.length];
         private final long[] rxMissed = new long[workers.length];
         private long oversize;
@@ -160,7 +163,8 @@ public final class Pipeline implements AutoCloseable
                 oversize++;
                 return false;
             }
-            final int w = steering.worker(buffer, offset, length);
+            final Verdict verdict = parse.parse(buffer, offset, length);
+            final int w = steering.worker(parse.packet, verdict, buffer, offset, length);
             PacketBatch batch = filling[w];
             if (batch == null)
             {
@@ -173,6 +177,8 @@ public final class Pipeline implements AutoCloseable
                 filling[w] = batch;
             }
             batch.add(buffer, offset, length, timestampNanos, sequence);
+            final int i = batch.size() - 1;
+            batch.parsed(i, parse.packet, verdict, batch.offset(i), parse.tunnelled);
             return !batch.isFull() || handOver(w);
         }
 
@@ -187,8 +193,9 @@ public final class Pipeline implements AutoCloseable
             final FrameRelease release, final long timestampNanos, final long sequence)
         {
             submitted++;
+            final Verdict verdict = parse.parse(address, length);
             steeringView.wrap(address, length);
-            final int w = steering.worker(steeringView, 0, length);
+            final int w = steering.worker(parse.packet, verdict, steeringView, 0, length);
             PacketBatch batch = filling[w];
             if (batch == null)
             {
@@ -202,6 +209,8 @@ public final class Pipeline implements AutoCloseable
                 filling[w] = batch;
             }
             batch.addExternal(address, headroom, length, owner, release, timestampNanos, sequence);
+            final int i = batch.size() - 1;
+            batch.parsed(i, parse.packet, verdict, batch.offset(i), parse.tunnelled);
             return !batch.isFull() || handOver(w);
         }
 

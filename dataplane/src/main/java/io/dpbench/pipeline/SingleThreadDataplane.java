@@ -95,17 +95,26 @@ public final class SingleThreadDataplane
     /** Process one frame in place; true when it leaves the node (translated), false when dropped (and counted). */
     public boolean process(final MutableDirectBuffer buffer, final int offset, final int length, final long nowNanos)
     {
+        return process(packet, parser.inspect(buffer, offset, length, packet), length, nowNanos);
+    }
+
+    /**
+     * Process a frame already parsed (rx's parse, travelling with the frame in its batch): {@code verdict} is the
+     * parse's, counted here, where it is acted on. The packet's fields are kept current through NAT.
+     */
+    public boolean process(final ParsedPacket p, final Verdict verdict, final int length, final long nowNanos)
+    {
         packetsIn++;
         if (nowNanos - lastHousekeepingNanos >= HOUSEKEEPING_INTERVAL_NANOS)
         {
             lastHousekeepingNanos = nowNanos;
             housekeeping(nowNanos / 1_000_000L);
         }
-        if (parser.parse(buffer, offset, length, packet) != Verdict.OK)
+        parser.record(verdict);
+        if (verdict != Verdict.OK)
         {
             return false;
         }
-        final ParsedPacket p = packet;
         final long nowMillis = nowNanos / 1_000_000L;
         final long addresses = FlowKey.packAddresses(p.sourceAddress, p.destinationAddress);
         final long ports = FlowKey.packPorts(p.protocol, p.sourcePort, p.destinationPort);

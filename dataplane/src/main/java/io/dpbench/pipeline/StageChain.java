@@ -72,7 +72,7 @@ public final class StageChain
                 case "conntrack" -> stages.add(new ConntrackNatStage(dataplane));
                 case "route" -> stages.add(new OverlayRouteStage(topology));
                 case "encap" -> stages.add(new EncapStage(new OverlayForwarder(
-                    new VxlanEncapsulator(VxlanConfig.flannel(), topology.local()), topology.local()), output));
+                    new VxlanEncapsulator(VxlanConfig.flannel(), topology.local()), topology.local()), topology, output));
                 default -> stages.add(new TxStage(output));
             }
         }

@@ -3,6 +3,8 @@ package io.dpbench.vxlan;
 import io.dpbench.packet.EthernetFlyweight;
 import io.dpbench.packet.InternetChecksum;
 import io.dpbench.packet.Ipv4Flyweight;
+import io.dpbench.packet.ParsedPacket;
+import io.dpbench.packet.Verdict;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -130,6 +132,30 @@ public final class OverlayForwarder
         {
             return count(Counter.BAD_IP_CHECKSUM, 0);
         }
+        return forwardValid(buffer, offset, ipOffset, headerLength, totalLength, remote, sink,
+            encapsulator.sourcePortFor(buffer, ipOffset));
+    }
+
+    /**
+     * As {@link #forward(MutableDirectBuffer, int, int, RemoteVtep, FrameSink)} for a frame whose parse is known
+     * valid ({@link Verdict#OK}; NAT since then kept its checksums and tuple current): its IPv4 header is not checked
+     * again and the VXLAN source port comes from the parse's tuple.
+     */
+    public int forward(final ParsedPacket p, final RemoteVtep remote, final FrameSink sink)
+    {
+        final MutableDirectBuffer buffer = p.buffer;
+        ip.wrap(buffer, p.l3Offset);
+        final boolean ports = !p.firstFragment && p.protocol != Ipv4Flyweight.PROTOCOL_ICMP;
+        return forwardValid(buffer, p.frameOffset, p.l3Offset, p.ipHeaderLength, p.ipTotalLength, remote, sink,
+            encapsulator.sourcePortFor(p.protocol, p.sourceAddress, ports ? p.sourcePort : 0, p.destinationAddress,
+                ports ? p.destinationPort : 0, p.firstFragment));
+    }
+
+    /** The forwarding of a frame whose IPv4 header is valid ({@link #ip} wraps it). */
+    private int forwardValid(final MutableDirectBuffer buffer, final int offset, final int ipOffset,
+        final int headerLength, final int totalLength, final RemoteVtep remote, final FrameSink sink,
+        final int sourcePort)
+    {
         if (ipOffset < VxlanEncapsulator.HEADROOM)
         {
             throw new IllegalArgumentException("the frame needs " + VxlanConfig.OVERHEAD + " bytes of headroom");
@@ -158,7 +184,6 @@ public final class OverlayForwarder
         decreaseTtl(buffer, ipOffset);
         if (totalLength <= overlayMtu)
         {
-            final int sourcePort = encapsulator.sourcePortFor(buffer, ipOffset);
             final int frame = encapsulator.encapsulate(buffer, ipOffset, totalLength, remote, sourcePort);
             sink.frame(buffer, frame, totalLength + VxlanEncapsulator.HEADROOM);
             return count(Counter.ENCAPSULATED, 1);

@@ -66,6 +66,17 @@ public final class OverlayTopology
         return remotes[offset >>> 8];
     }
 
+    /** The node a packet to {@code address} is sent to over the overlay, or -1 when it stays here or leaves it. */
+    public int nodeFor(final int address)
+    {
+        final int offset = address - POD_NETWORK;
+        if (offset < 0 || offset >= nodes << 8)
+        {
+            return -1;
+        }
+        return remotes[offset >>> 8] == null ? -1 : offset >>> 8;
+    }
+
     /** The node whose VTEP has this underlay address, or -1. */
     public int nodeOfAddress(final int underlayAddress)
     {

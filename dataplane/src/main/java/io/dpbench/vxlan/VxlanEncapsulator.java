@@ -120,7 +120,14 @@ public final class VxlanEncapsulator
             sourcePort = buffer.getShort(l4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
             destinationPort = buffer.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
         }
-        return VxlanSourcePort.fromHash(VxlanSourcePort.flowHash(protocol, ip.source(), sourcePort, ip.destination(),
-            destinationPort, fragment), config.sourcePortMin(), config.sourcePortMax());
+        return sourcePortFor(protocol, ip.source(), sourcePort, ip.destination(), destinationPort, fragment);
+    }
+
+    /** The source port for an inner packet with this flow (ports 0 for a fragment or a protocol without ports). */
+    public int sourcePortFor(final int protocol, final int sourceAddress, final int sourcePort,
+        final int destinationAddress, final int destinationPort, final boolean fragment)
+    {
+        return VxlanSourcePort.fromHash(VxlanSourcePort.flowHash(protocol, sourceAddress, sourcePort,
+            destinationAddress, destinationPort, fragment), config.sourcePortMin(), config.sourcePortMax());
     }
 }

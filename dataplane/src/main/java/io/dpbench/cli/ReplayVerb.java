@@ -1,28 +1,15 @@
 package io.dpbench.cli;
 
-import io.dpbench.vxlan.OverlayForwarder;
-import io.dpbench.vxlan.OverlayTopology;
-import io.dpbench.vxlan.VxlanDecapsulator;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dpbench.conntrack.ConntrackTable;
-import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.model.ClusterModel;
-import io.dpbench.model.NodeConfig;
+import io.dpbench.node.Node;
+import io.dpbench.node.NodeConfig;
+import io.dpbench.node.NodeCounters;
 import io.dpbench.packet.PcapReader;
 import io.dpbench.packet.PcapWriter;
-import io.dpbench.pipeline.DecapStage;
-import io.dpbench.pipeline.EncapStage;
-import io.dpbench.pipeline.FlowSteering;
 import io.dpbench.pipeline.FrameLog;
+import io.dpbench.pipeline.PacketBatch;
 import io.dpbench.pipeline.Pipeline;
-import io.dpbench.pipeline.SingleThreadDataplane;
 import io.dpbench.pipeline.StageChain;
-import io.dpbench.pipeline.TxStage;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.IntFunction;
-import java.util.function.ToLongFunction;
-import io.dpbench.select.NewFlowSelector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,10 +17,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+
 
 /**
  * {@code dpbench replay}: a pcap through the node's dataplane (conntrack, iptables or IPVS, NAT, the overlay), over the
@@ -119,58 +106,13 @@ public final class ReplayVerb implements Verb
     @Override
     public Integer call() throws Exception
     {
-        if (!"iptables".equals(mode) && !"ipvs".equals(mode))
-        {
-            throw new ParameterException(spec.commandLine(), "--mode: expected iptables or ipvs, got '" + mode + "'");
-        }
-        final NodeConfig nodeConfig = node.toNodeConfig();
-        if (nodes < 0)
-        {
-            throw new ParameterException(spec.commandLine(), "--nodes must be 0 (no overlay) or more");
-        }
-        final OverlayTopology topology;
-        try
-        {
-            topology = nodes > 0 ? OverlayTopology.generate(nodes) : null;
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ParameterException(spec.commandLine(), ex.getMessage());
-        }
+        final NodeConfig config = config();
         final ClusterModel model = cluster.load(spec.commandLine().getErr(), nodes);
-        if (workers < 1 || workers > 64)
-        {
-            throw new ParameterException(spec.commandLine(), "--workers must be between 1 and 64, got " + workers);
-        }
-        final IntFunction<NewFlowSelector> selectors;
-        try
-        {
-            selectors = Selectors.of(mode, scheduler, seed, model, nodeConfig);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ParameterException(spec.commandLine(), ex.getMessage());
-        }
-        final String chainSpec = stages != null ? stages : topology != null ? StageChain.OVERLAY : StageChain.PLAIN;
-        try
-        {
-            StageChain.build(chainSpec, null, topology, (q, t, b, o, l) -> { });
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ParameterException(spec.commandLine(), "--stages: " + ex.getMessage());
-        }
-        final int max = maxConntrack != null ? maxConntrack
-            : ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors());
-        if (max < 1)
-        {
-            throw new ParameterException(spec.commandLine(), "--max-conntrack must be at least 1");
-        }
         final Map<String, Object> counters = new LinkedHashMap<>();
         final OutputFile output = OutputFile.create(spec, out, "--out", PcapReader.GLOBAL_HEADER_LENGTH, in, conntrack);
         try
         {
-            replay(max, chainSpec, counters, output, model, nodeConfig, topology, selectors);
+            replay(config, model, counters, output);
         }
         catch (final Exception ex)
         {
@@ -184,171 +126,85 @@ public final class ReplayVerb implements Verb
         return 0;
     }
 
+    /** The node's settings from the options, every bad one named (bad usage). */
+    private NodeConfig config()
+    {
+        final NodeConfig.Builder b = NodeConfig.builder().mode(mode).scheduler(scheduler).seed(seed).workers(workers)
+            .overlayNodes(nodes).stages(stages).maxConntrack(maxConntrack).conntrackFile(conntrack)
+            .kubeProxy(node.toNodeConfig()).overflow(Pipeline.Overflow.WAIT);
+        if (nodes < 0)
+        {
+            throw new ParameterException(spec.commandLine(), "--nodes must be 0 (no overlay) or more");
+        }
+        try
+        {
+            return b.build();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
+        }
+    }
+
     /**
      * Replays the capture into {@code output}. A capture that ends in a damaged record still has its frames before
      * it processed and written (the error is raised after), so that the partial output holds everything read.
      */
-    private void replay(final int max, final String chainSpec, final Map<String, Object> counters,
-        final OutputFile output, final ClusterModel model, final NodeConfig nodeConfig, final OverlayTopology topology,
-        final IntFunction<NewFlowSelector> selectors) throws Exception
+    private void replay(final NodeConfig settings, final ClusterModel model, final Map<String, Object> counters,
+        final OutputFile output) throws Exception
     {
-        try (ConntrackTable table = conntrack != null ? ConntrackTable.persisted(conntrack, max) : ConntrackTable.inMemory(max);
-            PcapReader reader = PcapReader.open(in);
-            PcapWriter writer = PcapWriter.create(output.temp(), reader.nanosecondResolution()))
+        try (PcapReader reader = PcapReader.open(in))
         {
-            if (table.recovered())
+            // slots as large as the capture's frames can be
+            final NodeConfig config = NodeConfig.builder().mode(settings.mode()).scheduler(settings.scheduler())
+                .seed(settings.seed()).workers(settings.workers()).overlayNodes(settings.overlayNodes())
+                .stages(settings.stages()).maxConntrack(settings.maxConntrack()).conntrackFile(settings.conntrackFile())
+                .kubeProxy(settings.kubeProxy()).overflow(Pipeline.Overflow.WAIT)
+                .maxFrame(Math.max(64, Math.min(reader.snapLength(), PacketBatch.LARGEST_FRAME))).build();
+            try (Node node = Node.open(config, model);
+                PcapWriter writer = PcapWriter.create(output.temp(), reader.nanosecondResolution()))
             {
-                spec.commandLine().getErr().println("replay: " + conntrack + ": recovered the table (its last writer"
-                    + " did not close it, e.g. killed)");
-            }
-            // steer VXLAN by its inner frame only where a decap stage will hand conntrack that inner frame
-            final boolean decapsulates = java.util.Arrays.stream(chainSpec.split(",")).map(String::trim)
-                .anyMatch("decap"::equals);
-            final FlowSteering steering = FlowSteering.of(model, nodeConfig, workers,
-                topology != null && decapsulates ? topology.local().address() : 0);
-            final SingleThreadDataplane[] dataplanes = new SingleThreadDataplane[workers];
-            final FrameLog[] logs = new FrameLog[workers];
-            final Pipeline pipeline = new Pipeline(steering, w ->
-            {
-                final ConntrackTable view = workers == 1 ? table : table.view(steering.owner(w));
-                dataplanes[w] = new SingleThreadDataplane(selectors.apply(w), view, ConntrackTimeouts.kubernetesNode())
-                    .natPorts(w, workers);
-                logs[w] = new FrameLog();
-                return StageChain.build(chainSpec, dataplanes[w], topology, logs[w]);
-            }, Pipeline.DEFAULT_RING_BATCHES, Pipeline.Overflow.WAIT,
-                Math.max(64, Math.min(reader.snapLength(), io.dpbench.pipeline.PacketBatch.LARGEST_FRAME)));
-            long last = -1;
-            long sequence = 0;
-            io.dpbench.packet.PcapFormatException damaged = null;
-            try
-            {
-                while (reader.next())
+                if (node.table().recovered())
                 {
-                    last = reader.timestampNanos();
-                    pipeline.submit(reader.frame(), 0, reader.frameLength(), last, sequence++);
+                    spec.commandLine().getErr().println("replay: " + conntrack + ": recovered the table (its last writer"
+                        + " did not close it, e.g. killed)");
                 }
-            }
-            catch (final io.dpbench.packet.PcapFormatException ex)
-            {
-                damaged = ex; // the frames before it still go through and out
-            }
-            finally
-            {
-                pipeline.close(); // drains every worker; rethrows a worker's failure
-            }
-            FrameLog.writeInOrder(logs, (t, b, o, l) -> writer.write(b, o, l, t));
-            writer.flush();
-            if (damaged != null)
-            {
-                throw damaged;
-            }
-            if (last >= 0)
-            {
-                for (final SingleThreadDataplane d : dataplanes)
+                final FrameLog[] logs = new FrameLog[config.workers()];
+                final Pipeline pipeline = node.start(w -> logs[w] = new FrameLog());
+                long last = -1;
+                long sequence = 0;
+                io.dpbench.packet.PcapFormatException damaged = null;
+                try
                 {
-                    d.flush(last / 1_000_000L); // counters and expiry the caches still hold
+                    while (reader.next())
+                    {
+                        last = reader.timestampNanos();
+                        pipeline.submit(reader.frame(), 0, reader.frameLength(), last, sequence++);
+                    }
                 }
-                table.clock(last / 1_000_000L); // conntrack list reads timeouts against the last packet's time
-            }
-            counters.put("packets_in", sum(dataplanes, SingleThreadDataplane::packetsIn) + pipeline.oversize());
-            counters.put("packets_out", sum(dataplanes, SingleThreadDataplane::packetsOut));
-            counters.put("new_flows", sum(dataplanes, SingleThreadDataplane::newFlows));
-            final Map<String, Long> dropped = new LinkedHashMap<>();
-            for (final SingleThreadDataplane d : dataplanes)
-            {
-                d.addDrops(dropped);
-            }
-            if (pipeline.oversize() > 0)
-            {
-                dropped.put("oversize-frame", pipeline.oversize());
-            }
-            counters.put("dropped", dropped);
-            counters.put("conntrack_entries", table.primaryCount());
-            counters.put("conntrack_early_drops", sum(dataplanes, d -> d.table().earlyDrops()));
-            counters.put("conntrack_reaped", sum(dataplanes, SingleThreadDataplane::reaped));
-            counters.put("cache_hits", sum(dataplanes, d -> d.cache().hits()));
-            counters.put("cache_misses", sum(dataplanes, d -> d.cache().misses()));
-            if (topology != null)
-            {
-                counters.put("overlay", overlayCounters(pipeline));
-            }
-            if (workers > 1)
-            {
-                final List<Long> perWorker = new ArrayList<>();
-                for (int w = 0; w < workers; w++)
+                catch (final io.dpbench.packet.PcapFormatException ex)
                 {
-                    perWorker.add(pipeline.processed(w));
+                    damaged = ex; // the frames before it still go through and out
                 }
-                counters.put("workers", perWorker);
+                finally
+                {
+                    pipeline.close(); // drains every worker; rethrows a worker's failure
+                }
+                FrameLog.writeInOrder(logs, (t, b, o, l) -> writer.write(b, o, l, t));
+                writer.flush();
+                if (damaged != null)
+                {
+                    throw damaged;
+                }
+                if (last >= 0)
+                {
+                    // counters and expiry the caches still hold; conntrack list reads timeouts against the last packet
+                    node.settle(last / 1_000_000L);
+                }
+                counters.putAll(node.counters().toMap());
+                NodeCounters.print(spec.commandLine().getOut(), counters, json);
             }
-            report(counters);
         }
     }
 
-    private static long sum(final SingleThreadDataplane[] dataplanes, final ToLongFunction<SingleThreadDataplane> f)
-    {
-        long total = 0;
-        for (final SingleThreadDataplane d : dataplanes)
-        {
-            total += f.applyAsLong(d);
-        }
-        return total;
-    }
-
-    /** The vxlan device's counters, summed over the workers. */
-    private static Map<String, Long> overlayCounters(final Pipeline pipeline)
-    {
-        final Map<String, Long> c = new LinkedHashMap<>();
-        long local = 0;
-        long decapsulated = 0;
-        final long[] forwarded = new long[OverlayForwarder.Counter.values().length];
-        final long[] decapDrops = new long[VxlanDecapsulator.Drop.values().length];
-        for (final StageChain chain : pipeline.chains())
-        {
-            final TxStage tx = chain.stage(TxStage.class);
-            local += tx != null ? tx.sent() : 0;
-            final EncapStage encap = chain.stage(EncapStage.class);
-            for (final OverlayForwarder.Counter k : OverlayForwarder.Counter.values())
-            {
-                forwarded[k.ordinal()] += encap != null ? encap.forwarder().count(k) : 0;
-            }
-            final DecapStage decap = chain.stage(DecapStage.class);
-            if (decap != null)
-            {
-                decapsulated += decap.decapsulator().decapsulated();
-                for (final VxlanDecapsulator.Drop d : VxlanDecapsulator.Drop.values())
-                {
-                    decapDrops[d.ordinal()] += decap.decapsulator().drops(d);
-                }
-            }
-        }
-        c.put("not_encapsulated", local); // to this node's pods, or outside the overlay
-        for (final OverlayForwarder.Counter k : OverlayForwarder.Counter.values())
-        {
-            c.put(k.label().replace('-', '_'), forwarded[k.ordinal()]);
-        }
-        c.put("decapsulated", decapsulated);
-        for (final VxlanDecapsulator.Drop d : VxlanDecapsulator.Drop.values())
-        {
-            if (decapDrops[d.ordinal()] > 0)
-            {
-                c.put("decap_drop_" + d.label().replace('-', '_'), decapDrops[d.ordinal()]);
-            }
-        }
-        return c;
-    }
-
-    private void report(final Map<String, Object> counters) throws Exception
-    {
-        final PrintWriter o = spec.commandLine().getOut();
-        if (json)
-        {
-            o.println(new ObjectMapper().writeValueAsString(counters));
-        }
-        else
-        {
-            counters.forEach((k, v) -> o.printf("%-22s %s%n", k.replace('_', ' '), v));
-        }
-        o.flush();
-    }
 }

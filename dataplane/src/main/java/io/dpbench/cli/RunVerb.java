@@ -2,15 +2,14 @@ package io.dpbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dpbench.conntrack.ConntrackTable;
-import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.model.ClusterModel;
-import io.dpbench.model.NodeConfig;
-import io.dpbench.pipeline.FlowSteering;
-import io.dpbench.pipeline.SingleThreadDataplane;
-import io.dpbench.pipeline.Stage;
-import io.dpbench.pipeline.StageChain;
-import io.dpbench.select.NewFlowSelector;
+import io.dpbench.node.Node;
+import io.dpbench.node.NodeConfig;
+import io.dpbench.packet.DropCounters;
+import io.dpbench.packet.DropReason;
+import io.dpbench.pipeline.Pipeline;
 import io.dpbench.vxlan.OverlayTopology;
+import io.dpbench.vxlan.VxlanConfig;
 import io.dpbench.wire.WireAddresses;
 import io.dpbench.wire.WireNode;
 import picocli.CommandLine.Command;
@@ -22,12 +21,11 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
+
 
 /** {@code dpbench run}: the node's dataplane as a network process, a userspace VTEP on a UDP socket (wire mode). */
 @Command(
@@ -168,53 +166,47 @@ public final class RunVerb implements Verb
         {
             throw new ParameterException(spec.commandLine(), "--duration and --interval must be 0 or more, --nodes 1..254");
         }
-        final NodeConfig nodeConfig = node.toNodeConfig();
-        final OverlayTopology topology = OverlayTopology.generate(nodes);
-        final ClusterModel model = cluster.load(spec.commandLine().getErr(), nodes);
-        final IntFunction<NewFlowSelector> selectors;
+        final NodeConfig config;
         try
         {
-            selectors = Selectors.of(mode, scheduler, seed, model, nodeConfig);
+            // the wire's node: rings deep as a NIC's, frames up to the wire's largest, a full ring drops (traffic
+            // does not wait), workers that back off when idle (rx is Netty's event loop, asleep in epoll_wait); the
+            // vxlan device's VNI is --vni; its UDP port in the headers it builds stays flannel's, which the wire's tx
+            // reads to tell VXLAN from local frames before it cuts the outer headers off (--port is the sockets')
+            config = NodeConfig.builder().mode(mode).scheduler(scheduler).seed(seed).workers(workers)
+                .sockets(socketCount).overlayNodes(nodes).vxlan(VxlanConfig.flannel().withVni(vni))
+                .stages("conntrack,route,encap,tx").ringBatches(WireNode.RING_BATCHES).maxFrame(WireNode.MAX_FRAME)
+                .overflow(Pipeline.Overflow.DROP).idle(Pipeline.Idle.BACKOFF).maxConntrack(maxConntrack)
+                .conntrackFile(conntrack).kubeProxy(node.toNodeConfig()).build();
         }
         catch (final IllegalArgumentException ex)
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
-        final int max = maxConntrack != null ? maxConntrack
-            : ConntrackTimeouts.kubeProxyConntrackMax(Runtime.getRuntime().availableProcessors());
+        final ClusterModel model = cluster.load(spec.commandLine().getErr(), nodes);
         final PrintWriter out = spec.commandLine().getOut();
         final WireAddresses addresses;
         try
         {
-            addresses = new WireAddresses(topology, port, listenHost);
+            addresses = new WireAddresses(OverlayTopology.generate(nodes), port, listenHost);
         }
         catch (final IllegalArgumentException ex)
         {
             throw new ParameterException(spec.commandLine(), "--listen: " + ex.getMessage());
         }
-        try (ConntrackTable table = conntrack != null ? ConntrackTable.persisted(conntrack, max) : ConntrackTable.inMemory(max))
+        try (Node dataplane = Node.open(config, model))
         {
+            final ConntrackTable table = dataplane.table();
             if (table.recovered())
             {
                 spec.commandLine().getErr().println("run: " + conntrack + ": recovered the table (its last writer did"
                     + " not close it, e.g. killed); its connections are kept");
             }
-            final FlowSteering steering = FlowSteering.of(model, nodeConfig, workers, 0); // rx strips the VXLAN header
-            final SingleThreadDataplane[] dataplanes = new SingleThreadDataplane[workers];
             final WireNode wire;
             try
             {
-                wire = new WireNode(addresses, steering, (w, output) ->
-                {
-                    dataplanes[w] = new SingleThreadDataplane(selectors.apply(w),
-                        workers == 1 ? table : table.view(steering.owner(w)), ConntrackTimeouts.kubernetesNode())
-                        .natPorts(w, workers);
-                    final Stage[] stages = StageChain.build("conntrack,route,encap,tx", dataplanes[w], topology, output)
-                        .stages();
-                    final Stage[] all = Arrays.copyOf(stages, stages.length + 1);
-                    all[stages.length] = WireNode.flushStage(output);
-                    return StageChain.of(all);
-                }, vni, reflect, socketCount, copyFrames);
+                wire = new WireNode(addresses, outputs -> dataplane.start(outputs, WireNode::flushStage), vni, reflect,
+                    socketCount, copyFrames);
             }
             catch (final IllegalStateException ex)
             {
@@ -257,7 +249,7 @@ public final class RunVerb implements Verb
                         if (interval > 0 && System.nanoTime() >= nextPrint)
                         {
                             nextPrint += interval * 1_000_000_000L;
-                            final Map<String, Object> now = counters(wire, dataplanes);
+                            final Map<String, Object> now = counters(wire);
                             now.put("conntrack", connections(table));
                             now.put("heap-after-gc", HeapAfterGc.bytes());
                             out.println(jsonLines ? new ObjectMapper().writeValueAsString(now) : "run: " + now);
@@ -282,7 +274,7 @@ public final class RunVerb implements Verb
                 }
                 try
                 {
-                    final Map<String, Object> counters = counters(wire, dataplanes);
+                    final Map<String, Object> counters = counters(wire);
                     counters.put("conntrack", connectionsBeforeStop);
                     counters.put("heap-after-gc", HeapAfterGc.bytes());
                     out.println(json ? new ObjectMapper().writeValueAsString(counters) : "run: stopped: " + counters);
@@ -319,11 +311,12 @@ public final class RunVerb implements Verb
         }
     }
 
-    private Map<String, Object> counters(final WireNode wire, final SingleThreadDataplane[] dataplanes)
+    private Map<String, Object> counters(final WireNode wire)
     {
         final Map<String, Object> c = new LinkedHashMap<>();
         c.put("received", wire.received());
         c.put("sent", wire.sent());
+        final long[] dropped = new long[DropReason.count()];
         if (wire.pipeline() != null)
         {
             // which path frames took: handed over and sent in the receive buffer, or copied
@@ -332,64 +325,18 @@ public final class RunVerb implements Verb
             c.put("tx-zero-copy", wire.txZeroCopy());
             c.put("tx-copied", wire.txCopied());
             c.put("held", wire.framesHeld());
-        }
-        final Map<String, Long> drops = new LinkedHashMap<>();
-        for (final WireNode.RxDrop r : WireNode.RxDrop.values())
-        {
-            if (wire.rxDrops(r) > 0)
-            {
-                drops.put("vxlan-" + r.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), wire.rxDrops(r));
-            }
-        }
-        if (wire.pipeline() != null)
-        {
             c.put("processed", wire.pipeline().processed());
-            if (wire.pipeline().rxMissedTotal() > 0)
-            {
-                drops.put("rx-missed", wire.pipeline().rxMissedTotal());
-            }
-            if (wire.pipeline().oversize() > 0)
-            {
-                drops.put("oversize", wire.pipeline().oversize());
-            }
-            for (final SingleThreadDataplane d : dataplanes)
-            {
-                if (d != null)
-                {
-                    d.addDrops(drops);
-                }
-            }
+            wire.pipeline().addDrops(dropped); // the workers' stages' and the pipeline's own
         }
-        if (wire.unroutable() > 0)
+        for (final DropReason r : DropReason.of(DropReason.Where.WIRE))
         {
-            drops.put("unroutable", wire.unroutable());
+            dropped[r.ordinal()] += wire.rxDrops(r);
         }
-        if (wire.pipeline() != null)
-        {
-            long overlay = 0;
-            for (final StageChain chain : wire.pipeline().chains())
-            {
-                final io.dpbench.pipeline.EncapStage encap = chain.stage(io.dpbench.pipeline.EncapStage.class);
-                overlay += encap != null ? encap.forwarder().dropped() : 0;
-            }
-            if (overlay > 0)
-            {
-                drops.put("overlay", overlay);
-            }
-        }
-        if (wire.txFull() > 0)
-        {
-            drops.put("tx-full", wire.txFull());
-        }
-        if (wire.txErrors() > 0)
-        {
-            drops.put("tx-error", wire.txErrors());
-        }
-        final long kernel = wire.kernelDrops();
-        if (kernel > 0)
-        {
-            drops.put("kernel-socket", kernel);
-        }
+        dropped[DropReason.UNROUTABLE.ordinal()] += wire.unroutable();
+        dropped[DropReason.TX_FULL.ordinal()] += wire.txFull();
+        dropped[DropReason.TX_ERROR.ordinal()] += wire.txErrors();
+        dropped[DropReason.KERNEL_SOCKET.ordinal()] += Math.max(0, wire.kernelDrops());
+        final Map<String, Long> drops = DropCounters.labelled(dropped, new LinkedHashMap<>());
         c.put("dropped", drops);
         final long allocated = allocatedBeforeStop >= 0 ? allocatedBeforeStop : wire.allocatedBytes();
         final long datagrams = allocatedBeforeStop >= 0 ? datagramsBeforeStop : wire.received() + wire.sent();

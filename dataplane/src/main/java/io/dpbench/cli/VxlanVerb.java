@@ -1,5 +1,7 @@
 package io.dpbench.cli;
 
+import io.dpbench.packet.DropReason;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dpbench.packet.Ipv4Address;
 import io.dpbench.packet.PcapReader;
@@ -178,6 +180,10 @@ public final class VxlanVerb implements Verb
         {
             counters.put(c.label().replace('-', '_'), forwarder.count(c));
         }
+        for (final DropReason r : DropReason.of(DropReason.Where.FORWARD))
+        {
+            counters.put(r.localLabel().replace('-', '_'), forwarder.drops(r));
+        }
     }
 
     private void decap(final VxlanConfig config, final Map<String, Object> counters) throws Exception
@@ -205,9 +211,9 @@ public final class VxlanVerb implements Verb
         output.commit();
         counters.put("frames_in", read);
         counters.put("decapsulated", decapsulator.decapsulated());
-        for (final VxlanDecapsulator.Drop d : VxlanDecapsulator.Drop.values())
+        for (final DropReason d : DropReason.of(DropReason.Where.DECAP))
         {
-            counters.put("drop_" + d.label().replace('-', '_'), decapsulator.drops(d));
+            counters.put("drop_" + d.localLabel().replace('-', '_'), decapsulator.drops(d));
         }
     }
 

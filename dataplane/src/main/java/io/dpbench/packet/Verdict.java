@@ -48,6 +48,12 @@ public enum Verdict
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 
+    /** The catalogue's reason for this verdict (null for {@link #OK}). */
+    public DropReason reason()
+    {
+        return this == OK ? null : DropReason.valueOf(name());
+    }
+
     public static Verdict ofOrdinal(final int ordinal)
     {
         return VALUES[ordinal];

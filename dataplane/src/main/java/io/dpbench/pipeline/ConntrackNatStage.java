@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.DropReason;
+
 /**
  * Validation, conntrack, service selection on a miss and NAT, frame by frame through a worker's {@link
  * SingleThreadDataplane}: these share the connection record a packet finds or creates, so they stay one stage (a
@@ -21,6 +23,14 @@ public final class ConntrackNatStage implements Stage
     }
 
     @Override
+    public java.util.List<DropReason> dropReasons()
+    {
+        final java.util.List<DropReason> reasons = new java.util.ArrayList<>(DropReason.of(DropReason.Where.PARSE));
+        reasons.addAll(DropReason.of(DropReason.Where.CONNTRACK));
+        return reasons;
+    }
+
+    @Override
     public void process(final PacketBatch batch)
     {
         for (int i = 0, n = batch.size(); i < n; i++)
@@ -33,7 +43,7 @@ public final class ConntrackNatStage implements Stage
                     : dataplane.process(batch.buffer(i), batch.offset(i), batch.length(i), batch.timestamp(i));
                 if (!passed)
                 {
-                    batch.drop(i);
+                    batch.drop(i, dataplane.lastDrop());
                 }
             }
         }

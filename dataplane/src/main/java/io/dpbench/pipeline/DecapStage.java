@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.DropReason;
+
 import io.dpbench.packet.PacketParser;
 import io.dpbench.packet.ParsedPacket;
 
@@ -29,6 +31,12 @@ public final class DecapStage implements Stage
     }
 
     @Override
+    public java.util.List<DropReason> dropReasons()
+    {
+        return DropReason.of(DropReason.Where.DECAP);
+    }
+
+    @Override
     public void process(final PacketBatch batch)
     {
         for (int i = 0, n = batch.size(); i < n; i++)
@@ -40,7 +48,7 @@ public final class DecapStage implements Stage
                 final int inner = decapsulator.decapsulate(batch.buffer(i), batch.offset(i), batch.length(i));
                 if (inner < 0)
                 {
-                    batch.drop(i);
+                    batch.drop(i, decapsulator.lastDrop());
                 }
                 else
                 {

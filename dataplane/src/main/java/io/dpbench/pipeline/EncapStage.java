@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.DropReason;
+
 import io.dpbench.packet.Verdict;
 import io.dpbench.vxlan.OverlayTopology;
 import io.dpbench.vxlan.RemoteVtep;
@@ -36,6 +38,12 @@ public final class EncapStage implements Stage
     }
 
     @Override
+    public java.util.List<DropReason> dropReasons()
+    {
+        return DropReason.of(DropReason.Where.FORWARD);
+    }
+
+    @Override
     public void process(final PacketBatch batch)
     {
         this.batch = batch;
@@ -49,7 +57,7 @@ public final class EncapStage implements Stage
                     : forwarder.forward(batch.buffer(i), batch.offset(i), batch.length(i), remote, sink);
                 if (frames == 0)
                 {
-                    batch.drop(i);
+                    batch.drop(i, forwarder.lastDrop());
                 }
                 else
                 {

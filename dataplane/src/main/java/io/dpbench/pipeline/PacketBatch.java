@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.DropCounters;
+import io.dpbench.packet.DropReason;
 import io.dpbench.packet.ParsedPacket;
 import io.dpbench.packet.Verdict;
 import org.agrona.BufferUtil;
@@ -53,6 +55,8 @@ public final class PacketBatch
     private final ParsedPacket[] parsed = new ParsedPacket[CAPACITY];
     /** {@link Verdict} ordinal of the parse, or {@link #NOT_PARSED}. */
     private final byte[] verdict = new byte[CAPACITY];
+    /** {@link DropReason} ordinal of a dropped frame. */
+    private final byte[] dropReason = new byte[CAPACITY];
     /** 1 when the frame is VXLAN addressed to this node's VTEP (its parse is of the inner frame). */
     private final byte[] tunnelled = new byte[CAPACITY];
 
@@ -257,9 +261,29 @@ public final class PacketBatch
         length[i] = newLength;
     }
 
-    public void drop(final int i)
+    /** Drop frame i for {@code reason} (the worker counts it once the batch has been through its stages). */
+    public void drop(final int i, final DropReason reason)
     {
         state[i] = DROPPED;
+        dropReason[i] = (byte)reason.ordinal();
+    }
+
+    /** Why frame i was dropped (valid when it was). */
+    public DropReason dropReason(final int i)
+    {
+        return DropReason.ofOrdinal(dropReason[i]);
+    }
+
+    /** Count the batch's dropped frames into {@code counters}, by reason. */
+    public void countDrops(final DropCounters counters)
+    {
+        for (int i = 0, n = size; i < n; i++)
+        {
+            if (state[i] == DROPPED)
+            {
+                counters.count(DropReason.ofOrdinal(dropReason[i]));
+            }
+        }
     }
 
     public void sent(final int i)

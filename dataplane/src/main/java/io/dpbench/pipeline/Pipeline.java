@@ -335,6 +335,21 @@ public final class Pipeline implements AutoCloseable
         producers[0].flush();
     }
 
+    /**
+     * Add every worker's drops, by {@link io.dpbench.packet.DropReason} ordinal, into {@code into}; then the
+     * pipeline's own (rx-missed, oversize-frame). Exact once the workers have stopped, else as of their last batch.
+     */
+    public void addDrops(final long[] into)
+    {
+        for (final Worker w : workers)
+        {
+            w.processed.get(); // acquire: the counters of the batches it covers
+            w.drops.addTo(into);
+        }
+        into[io.dpbench.packet.DropReason.RX_MISSED.ordinal()] += rxMissedTotal();
+        into[io.dpbench.packet.DropReason.OVERSIZE_FRAME.ordinal()] += oversize();
+    }
+
     /** Frames the workers have finished with, all of them (for a caller waiting for its frames to pass). */
     public long processed()
     {

@@ -7,6 +7,8 @@ import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.conntrack.proto.IcmpConntrack;
 import io.dpbench.conntrack.proto.TcpTrack;
 import io.dpbench.conntrack.proto.UdpConntrack;
+import io.dpbench.packet.DropCounters;
+import io.dpbench.packet.DropReason;
 import io.dpbench.packet.FlowKey;
 import io.dpbench.packet.Ipv4Flyweight;
 import io.dpbench.packet.NatRewriter;
@@ -32,28 +34,6 @@ import org.agrona.MutableDirectBuffer;
  */
 public final class SingleThreadDataplane
 {
-    /** Drop reasons beyond the parser's. */
-    public enum Drop
-    {
-        CONNTRACK_INVALID("packet conntrack marks INVALID (kube-proxy drops ctstate INVALID)"),
-        FILTERED("dropped by the proxy rules"),
-        REJECTED("rejected by the proxy rules (a node answers ICMP port unreachable)"),
-        CONNTRACK_FULL("conntrack table full, nothing evictable (nf_conntrack_max)"),
-        NAT_CLASH("no free tuple for the connection");
-
-        private final String description;
-
-        Drop(final String description)
-        {
-            this.description = description;
-        }
-
-        public String description()
-        {
-            return description;
-        }
-    }
-
     private static final int NAT_PORT_FIRST = 32768;
     private static final int NAT_PORT_COUNT = 28232;
     private static final int NAT_PORT_TRIES = 128;
@@ -66,7 +46,9 @@ public final class SingleThreadDataplane
     private final ConntrackTimeouts timeouts;
     private final ConntrackRecord record = new ConntrackRecord();
     private final FlowCache cache;
-    private final long[] drops = new long[Drop.values().length];
+    private final DropCounters drops = new DropCounters();
+    /** Why the last frame {@link #process} refused was dropped. */
+    private DropReason lastDrop;
     private int natCursor;
     /** SNAT source ports this dataplane may choose: those with port % natPortModulus == natPortResidue. */
     private int natPortResidue;
@@ -113,6 +95,7 @@ public final class SingleThreadDataplane
         parser.record(verdict);
         if (verdict != Verdict.OK)
         {
+            drop(verdict.reason());
             return false;
         }
         final long nowMillis = nowNanos / 1_000_000L;
@@ -164,7 +147,7 @@ public final class SingleThreadDataplane
                 final int verdict = TcpTrack.verdict(word);
                 if (verdict == TcpTrack.INVALID)
                 {
-                    drops[Drop.CONNTRACK_INVALID.ordinal()]++;
+                    drop(DropReason.CONNTRACK_INVALID);
                     return false;
                 }
                 if (verdict == TcpTrack.REOPEN)
@@ -240,7 +223,7 @@ public final class SingleThreadDataplane
                 state = TcpTrack.open(p.tcpFlags);
                 if (TcpTrack.verdict(state) == TcpTrack.INVALID)
                 {
-                    drops[Drop.CONNTRACK_INVALID.ordinal()]++;
+                    drop(DropReason.CONNTRACK_INVALID);
                     return false;
                 }
                 timeout = TcpTrack.timeoutSeconds(TcpTrack.FRESH, state, p.tcpFlags, timeouts);
@@ -251,7 +234,7 @@ public final class SingleThreadDataplane
             default:
                 if (!IcmpConntrack.canCreate(p.icmpType))
                 {
-                    drops[Drop.CONNTRACK_INVALID.ordinal()]++;
+                    drop(DropReason.CONNTRACK_INVALID);
                     return false;
                 }
                 timeout = IcmpConntrack.timeoutSeconds(timeouts);
@@ -261,12 +244,12 @@ public final class SingleThreadDataplane
         selector.select(p.protocol, p.sourceAddress, p.sourcePort, p.destinationAddress, p.destinationPort, nowNanos, d);
         if (d.verdict == NewFlowDecision.DROP)
         {
-            drops[Drop.FILTERED.ordinal()]++;
+            drop(DropReason.FILTERED);
             return false;
         }
         if (d.verdict == NewFlowDecision.REJECT)
         {
-            drops[Drop.REJECTED.ordinal()]++;
+            drop(DropReason.REJECTED);
             return false;
         }
         final boolean dnat = d.verdict == NewFlowDecision.DNAT;
@@ -299,12 +282,12 @@ public final class SingleThreadDataplane
             }
             if (outcome == ConntrackTable.FULL)
             {
-                drops[Drop.CONNTRACK_FULL.ordinal()]++;
+                drop(DropReason.CONNTRACK_FULL);
                 return false;
             }
             if (!d.sourceNat || icmp || attempt == NAT_PORT_TRIES)
             {
-                drops[Drop.NAT_CLASH.ordinal()]++;
+                drop(DropReason.NAT_CLASH);
                 return false;
             }
             natPort = nextNatPort();
@@ -421,35 +404,27 @@ public final class SingleThreadDataplane
         return newFlows;
     }
 
-    public long drops(final Drop reason)
+    public long drops(final DropReason reason)
     {
-        return drops[reason.ordinal()];
+        return drops.get(reason);
     }
 
-    /**
-     * Add this dataplane's drops to {@code into}, by reason: the parser's verdicts by their labels, the others by
-     * their names in lower case with dashes (e.g. conntrack-invalid); returns their total. Control plane (reports).
-     */
-    public long addDrops(final java.util.Map<String, Long> into)
+    /** Every drop so far, by reason (the parser's verdicts, conntrack's, the rules'). */
+    public DropCounters drops()
     {
-        long total = 0;
-        for (final Verdict v : Verdict.values())
-        {
-            if (v != Verdict.OK && parser.count(v) > 0)
-            {
-                into.merge(v.label(), parser.count(v), Long::sum);
-                total += parser.count(v);
-            }
-        }
-        for (final Drop d : Drop.values())
-        {
-            if (drops[d.ordinal()] > 0)
-            {
-                into.merge(d.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), drops[d.ordinal()], Long::sum);
-                total += drops[d.ordinal()];
-            }
-        }
-        return total;
+        return drops;
+    }
+
+    /** Why the last frame {@link #process} returned false for was dropped. */
+    public DropReason lastDrop()
+    {
+        return lastDrop;
+    }
+
+    private void drop(final DropReason reason)
+    {
+        drops.count(reason);
+        lastDrop = reason;
     }
 
     public PacketParser parser()

@@ -11,4 +11,13 @@ public interface Stage
     String name();
 
     void process(PacketBatch batch);
+
+    /**
+     * The reasons this stage may drop a frame for ({@link PacketBatch#drop}), as a VPP node declares its error
+     * counters: reports list them, and a test reaches each one. None by default.
+     */
+    default java.util.List<io.dpbench.packet.DropReason> dropReasons()
+    {
+        return java.util.List.of();
+    }
 }

@@ -42,7 +42,40 @@ public final class StageChain
     public static StageChain build(final String spec, final SingleThreadDataplane dataplane,
         final OverlayTopology topology, final FrameOutput output)
     {
+        return build(spec, dataplane, topology, VxlanConfig.flannel(), output);
+    }
+
+    /**
+     * Check a chain spec without building it: IllegalArgumentException naming the problem (see {@link #build}).
+     * {@code overlay}: whether the node has an overlay topology.
+     */
+    public static void check(final String spec, final boolean overlay)
+    {
+        names(spec, overlay);
+    }
+
+    /** As {@link #build(String, SingleThreadDataplane, OverlayTopology, FrameOutput)}, with the vxlan device's settings. */
+    public static StageChain build(final String spec, final SingleThreadDataplane dataplane,
+        final OverlayTopology topology, final VxlanConfig vxlan, final FrameOutput output)
+    {
         final List<Stage> stages = new ArrayList<>();
+        for (final String name : names(spec, topology != null))
+        {
+            switch (name)
+            {
+                case "decap" -> stages.add(new DecapStage(new VxlanDecapsulator(vxlan), topology.local().address()));
+                case "conntrack" -> stages.add(new ConntrackNatStage(dataplane));
+                case "route" -> stages.add(new OverlayRouteStage(topology));
+                case "encap" -> stages.add(new EncapStage(new OverlayForwarder(
+                    new VxlanEncapsulator(vxlan, topology.local()), topology.local()), topology, output));
+                default -> stages.add(new TxStage(output));
+            }
+        }
+        return new StageChain(stages.toArray(new Stage[0]));
+    }
+
+    private static List<String> names(final String spec, final boolean overlay)
+    {
         final List<String> seen = new ArrayList<>();
         for (final String raw : spec.split(","))
         {
@@ -56,7 +89,7 @@ public final class StageChain
                 throw new IllegalArgumentException("unknown stage '" + name + "' in '" + spec + "' (known: "
                     + String.join(", ", NAMES) + ")");
             }
-            if (topology == null && (name.equals("decap") || name.equals("route") || name.equals("encap")))
+            if (!overlay && (name.equals("decap") || name.equals("route") || name.equals("encap")))
             {
                 throw new IllegalArgumentException("stage '" + name + "' needs an overlay topology");
             }
@@ -65,22 +98,12 @@ public final class StageChain
                 throw new IllegalArgumentException("stage 'encap' needs 'route' before it in '" + spec + "'");
             }
             seen.add(name);
-            switch (name)
-            {
-                case "decap" -> stages.add(new DecapStage(new VxlanDecapsulator(VxlanConfig.flannel()),
-                    topology.local().address()));
-                case "conntrack" -> stages.add(new ConntrackNatStage(dataplane));
-                case "route" -> stages.add(new OverlayRouteStage(topology));
-                case "encap" -> stages.add(new EncapStage(new OverlayForwarder(
-                    new VxlanEncapsulator(VxlanConfig.flannel(), topology.local()), topology.local()), topology, output));
-                default -> stages.add(new TxStage(output));
-            }
         }
         if (!seen.get(seen.size() - 1).equals("tx"))
         {
             throw new IllegalArgumentException("the stage chain '" + spec + "' must end in tx");
         }
-        return new StageChain(stages.toArray(new Stage[0]));
+        return seen;
     }
 
     public void process(final PacketBatch batch)

@@ -1,5 +1,8 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.packet.DropCounters;
+import org.agrona.concurrent.Agent;
+
 import org.agrona.concurrent.IdleStrategy;
 import org.jctools.queues.SpscArrayQueue;
 
@@ -16,7 +19,7 @@ import java.util.concurrent.locks.LockSupport;
  * what is queued, then ends. A stage that throws ends the worker and
  * the failure is kept for the pipeline to rethrow.
  */
-final class Worker implements Runnable
+final class Worker implements Runnable, Agent
 {
     final int index;
     final StageChain chain;
@@ -169,6 +172,39 @@ final class Worker implements Runnable
         idleRounds = 0;
     }
 
+    /**
+     * One duty cycle (an Agrona agent's): the next batch from the rings, through the stages, its drops counted, then
+     * back to its producer's free ring. Returns the frames processed, 0 when there was nothing to do; how to wait
+     * then is the caller's ({@link #run}'s idle policy, or a test calling this on its own thread).
+     */
+    @Override
+    public int doWork()
+    {
+        final PacketBatch batch = next();
+        if (batch == null)
+        {
+            return 0;
+        }
+        final int frames = batch.size();
+        current = batch;
+        chain.process(batch);
+        batch.countDrops(drops);
+        processed.lazySet(processed.get() + frames); // publishes the batch's counters with it
+        current = null;
+        batch.clear(); // external frames go back to their owner here
+        free[batch.producer()].offer(batch); // never full: it holds every batch of that producer
+        return frames;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "dpbench-worker-" + index;
+    }
+
+    /** Frames this worker dropped, by reason (read after {@link #processed}, which publishes them). */
+    final DropCounters drops = new DropCounters();
+
     @Override
     public void run()
     {
@@ -176,15 +212,8 @@ final class Worker implements Runnable
         {
             while (true)
             {
-                final PacketBatch batch = next();
-                if (batch != null)
+                if (doWork() > 0)
                 {
-                    current = batch;
-                    chain.process(batch);
-                    processed.lazySet(processed.get() + batch.size());
-                    current = null;
-                    batch.clear(); // external frames go back to their owner here
-                    free[batch.producer()].offer(batch); // never full: it holds every batch of that producer
                     busy();
                 }
                 else if (stopping)

@@ -2,6 +2,8 @@ package io.dpbench.vxlan;
 
 import io.dpbench.packet.EthernetFlyweight;
 import io.dpbench.packet.InternetChecksum;
+import io.dpbench.packet.DropCounters;
+import io.dpbench.packet.DropReason;
 import io.dpbench.packet.Ipv4Flyweight;
 import io.dpbench.packet.ParsedPacket;
 import io.dpbench.packet.Verdict;
@@ -28,19 +30,14 @@ import java.nio.ByteOrder;
  */
 public final class OverlayForwarder
 {
-    /** What happened to the packets given to {@link #forward}. */
+    /** What happened to the packets given to {@link #forward} that left (drops: {@link DropReason.Where#FORWARD}). */
     public enum Counter
     {
         ENCAPSULATED("packets encapsulated whole"),
         FRAGMENTED("packets fragmented before encapsulation"),
         FRAGMENTS("fragments encapsulated"),
         FRAG_NEEDED("ICMP fragmentation-needed sent (DF set, larger than the overlay MTU)"),
-        TTL_EXCEEDED("ICMP time-exceeded sent (TTL 1 or less)"),
-        DROPPED_WITHOUT_ICMP("dropped where an ICMP error may not be sent (about a non-first fragment, an ICMP error, "
-            + "or a multicast or broadcast address)"),
-        NOT_IPV4("dropped: not IPv4"),
-        MALFORMED("dropped: IPv4 header or length invalid"),
-        BAD_IP_CHECKSUM("dropped: IPv4 header checksum does not verify");
+        TTL_EXCEEDED("ICMP time-exceeded sent (TTL 1 or less)");
 
         private final String description;
 
@@ -110,15 +107,15 @@ public final class OverlayForwarder
         final int ipOffset = EthernetFlyweight.ipv4Offset(buffer, offset, length);
         if (ipOffset == EthernetFlyweight.TRUNCATED)
         {
-            return count(Counter.MALFORMED, 0);
+            return drop(DropReason.FORWARD_MALFORMED);
         }
         if (ipOffset == EthernetFlyweight.NOT_IPV4)
         {
-            return count(Counter.NOT_IPV4, 0);
+            return drop(DropReason.FORWARD_NOT_IPV4);
         }
         if (ipOffset + Ipv4Flyweight.MIN_HEADER_LENGTH > end)
         {
-            return count(Counter.MALFORMED, 0);
+            return drop(DropReason.FORWARD_MALFORMED);
         }
         ip.wrap(buffer, ipOffset);
         final int headerLength = ip.headerLength();
@@ -126,11 +123,11 @@ public final class OverlayForwarder
         if (ip.version() != 4 || headerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || ipOffset + headerLength > end
             || totalLength < headerLength || ipOffset + totalLength > end)
         {
-            return count(Counter.MALFORMED, 0);
+            return drop(DropReason.FORWARD_MALFORMED);
         }
         if (!ip.checksumValid())
         {
-            return count(Counter.BAD_IP_CHECKSUM, 0);
+            return drop(DropReason.FORWARD_BAD_IP_CHECKSUM);
         }
         return forwardValid(buffer, offset, ipOffset, headerLength, totalLength, remote, sink,
             encapsulator.sourcePortFor(buffer, ipOffset));
@@ -166,7 +163,7 @@ public final class OverlayForwarder
         {
             if (!icmpErrorAllowed(buffer, ipOffset))
             {
-                return count(Counter.DROPPED_WITHOUT_ICMP, 0);
+                return drop(DropReason.FORWARD_DROPPED_WITHOUT_ICMP);
             }
             sendIcmpError(buffer, ipOffset, totalLength, sourceMac, nodeMac, ICMP_TIME_EXCEEDED, 0, 0, sink);
             return count(Counter.TTL_EXCEEDED, 1);
@@ -175,7 +172,7 @@ public final class OverlayForwarder
         {
             if (!icmpErrorAllowed(buffer, ipOffset))
             {
-                return count(Counter.DROPPED_WITHOUT_ICMP, 0);
+                return drop(DropReason.FORWARD_DROPPED_WITHOUT_ICMP);
             }
             sendIcmpError(buffer, ipOffset, totalLength, sourceMac, nodeMac, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
                 overlayMtu, sink);
@@ -328,12 +325,32 @@ public final class OverlayForwarder
         return frames;
     }
 
+    private int drop(final DropReason reason)
+    {
+        drops.count(reason);
+        lastDrop = reason;
+        return 0;
+    }
+
     /** Packets dropped without any frame leaving for them (no ICMP error either). */
     public long dropped()
     {
-        return count(Counter.DROPPED_WITHOUT_ICMP) + count(Counter.NOT_IPV4) + count(Counter.MALFORMED)
-            + count(Counter.BAD_IP_CHECKSUM);
+        return drops.total();
     }
+
+    public long drops(final DropReason reason)
+    {
+        return drops.get(reason);
+    }
+
+    /** Why the last packet that {@link #forward} returned 0 for was dropped. */
+    public DropReason lastDrop()
+    {
+        return lastDrop;
+    }
+
+    private final DropCounters drops = new DropCounters();
+    private DropReason lastDrop;
 
     public long count(final Counter counter)
     {

@@ -1,5 +1,8 @@
 package io.dpbench.vxlan;
 
+import io.dpbench.packet.DropCounters;
+import io.dpbench.packet.DropReason;
+
 import io.dpbench.packet.EthernetFlyweight;
 import io.dpbench.packet.InternetChecksum;
 import io.dpbench.packet.Ipv4Flyweight;
@@ -20,49 +23,10 @@ import java.nio.ByteOrder;
  */
 public final class VxlanDecapsulator
 {
-    /** Why a frame was not decapsulated. */
-    public enum Drop
-    {
-        TRUNCATED_OUTER_ETHERNET("frame shorter than an Ethernet header (or its VLAN tags)"),
-        NOT_IPV4("outer EtherType is not IPv4"),
-        TRUNCATED_OUTER_IPV4("frame ends inside the outer IPv4 header"),
-        BAD_OUTER_IP_HEADER("outer IPv4 version is not 4 or its IHL is below 5"),
-        BAD_OUTER_IP_CHECKSUM("outer IPv4 header checksum does not verify"),
-        BAD_OUTER_IP_LENGTH("outer IPv4 total length beyond the frame or below the header"),
-        OUTER_FRAGMENT("outer IPv4 packet is a fragment (the kernel reassembles; dpbench does not)"),
-        NOT_UDP("outer protocol is not UDP"),
-        TRUNCATED_UDP("packet ends inside the outer UDP header"),
-        BAD_UDP_LENGTH("outer UDP length below 8 or beyond the IPv4 payload"),
-        NOT_VXLAN_PORT("outer UDP destination port is not the device's"),
-        BAD_UDP_CHECKSUM("outer UDP checksum is set and does not verify"),
-        TRUNCATED_VXLAN("UDP payload shorter than a VXLAN header"),
-        BAD_VXLAN_FLAGS("VXLAN I flag clear or a reserved bit set (Linux drops both)"),
-        UNKNOWN_VNI("VNI is not the device's"),
-        TRUNCATED_INNER("inner frame shorter than an Ethernet header");
-
-        private final String description;
-
-        Drop(final String description)
-        {
-            this.description = description;
-        }
-
-        public String description()
-        {
-            return description;
-        }
-
-        /** The reason as the CLI prints it, e.g. {@code unknown-vni}. */
-        public String label()
-        {
-            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-        }
-    }
-
-    private static final Drop[] DROPS = Drop.values();
-
     private final VxlanConfig config;
-    private final long[] drops = new long[DROPS.length];
+    private final DropCounters drops = new DropCounters();
+    /** Why the last frame {@link #decapsulate} refused was dropped (one of {@link DropReason.Where#DECAP}). */
+    private DropReason lastDrop;
     private long decapsulated;
     private int innerLength;
     private int vni;
@@ -82,58 +46,58 @@ public final class VxlanDecapsulator
         final int ip = EthernetFlyweight.ipv4Offset(buffer, offset, length);
         if (ip == EthernetFlyweight.TRUNCATED)
         {
-            return drop(Drop.TRUNCATED_OUTER_ETHERNET);
+            return drop(DropReason.DECAP_TRUNCATED_OUTER_ETHERNET);
         }
         if (ip == EthernetFlyweight.NOT_IPV4)
         {
-            return drop(Drop.NOT_IPV4);
+            return drop(DropReason.DECAP_NOT_IPV4);
         }
         if (ip + Ipv4Flyweight.MIN_HEADER_LENGTH > end)
         {
-            return drop(Drop.TRUNCATED_OUTER_IPV4);
+            return drop(DropReason.DECAP_TRUNCATED_OUTER_IPV4);
         }
         final int versionIhl = buffer.getByte(ip) & 0xFF;
         final int headerLength = (versionIhl & 0x0F) * 4;
         if ((versionIhl >>> 4) != 4 || headerLength < Ipv4Flyweight.MIN_HEADER_LENGTH)
         {
-            return drop(Drop.BAD_OUTER_IP_HEADER);
+            return drop(DropReason.DECAP_BAD_OUTER_IP_HEADER);
         }
         if (ip + headerLength > end)
         {
-            return drop(Drop.TRUNCATED_OUTER_IPV4);
+            return drop(DropReason.DECAP_TRUNCATED_OUTER_IPV4);
         }
         if (InternetChecksum.fold(InternetChecksum.add(buffer, ip, headerLength, 0)) != 0xFFFF)
         {
-            return drop(Drop.BAD_OUTER_IP_CHECKSUM);
+            return drop(DropReason.DECAP_BAD_OUTER_IP_CHECKSUM);
         }
         final int totalLength = buffer.getShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
         if (totalLength < headerLength || ip + totalLength > end)
         {
-            return drop(Drop.BAD_OUTER_IP_LENGTH);
+            return drop(DropReason.DECAP_BAD_OUTER_IP_LENGTH);
         }
         final int fragment = buffer.getShort(ip + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
         if ((fragment & (Ipv4Flyweight.FLAG_MORE_FRAGMENTS | Ipv4Flyweight.FRAGMENT_OFFSET_MASK)) != 0)
         {
-            return drop(Drop.OUTER_FRAGMENT);
+            return drop(DropReason.DECAP_OUTER_FRAGMENT);
         }
         if ((buffer.getByte(ip + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF) != Ipv4Flyweight.PROTOCOL_UDP)
         {
-            return drop(Drop.NOT_UDP);
+            return drop(DropReason.DECAP_NOT_UDP);
         }
         final int udp = ip + headerLength;
         final int ipEnd = ip + totalLength; // Ethernet padding beyond the IPv4 packet is not part of it
         if (udp + UdpFlyweight.HEADER_LENGTH > ipEnd)
         {
-            return drop(Drop.TRUNCATED_UDP);
+            return drop(DropReason.DECAP_TRUNCATED_UDP);
         }
         final int udpLength = buffer.getShort(udp + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
         if (udpLength < UdpFlyweight.HEADER_LENGTH || udp + udpLength > ipEnd)
         {
-            return drop(Drop.BAD_UDP_LENGTH);
+            return drop(DropReason.DECAP_BAD_UDP_LENGTH);
         }
         if ((buffer.getShort(udp + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) != config.destinationPort())
         {
-            return drop(Drop.NOT_VXLAN_PORT);
+            return drop(DropReason.DECAP_NOT_VXLAN_PORT);
         }
         if (buffer.getShort(udp + 6) != 0)
         {
@@ -143,30 +107,30 @@ public final class VxlanDecapsulator
                 Ipv4Flyweight.PROTOCOL_UDP, udpLength));
             if (InternetChecksum.fold(sum) != 0xFFFF)
             {
-                return drop(Drop.BAD_UDP_CHECKSUM);
+                return drop(DropReason.DECAP_BAD_UDP_CHECKSUM);
             }
         }
         final int header = udp + UdpFlyweight.HEADER_LENGTH;
         final int udpEnd = udp + udpLength;
         if (header + VxlanFlyweight.HEADER_LENGTH > udpEnd)
         {
-            return drop(Drop.TRUNCATED_VXLAN);
+            return drop(DropReason.DECAP_TRUNCATED_VXLAN);
         }
         final int flagsWord = buffer.getInt(header, ByteOrder.BIG_ENDIAN);
         final int vniWord = buffer.getInt(header + VxlanFlyweight.VNI_OFFSET, ByteOrder.BIG_ENDIAN);
         if (flagsWord != VxlanFlyweight.FLAG_VNI_VALID << 24 || (vniWord & 0xFF) != 0)
         {
-            return drop(Drop.BAD_VXLAN_FLAGS);
+            return drop(DropReason.DECAP_BAD_VXLAN_FLAGS);
         }
         vni = vniWord >>> 8;
         if (vni != config.vni())
         {
-            return drop(Drop.UNKNOWN_VNI);
+            return drop(DropReason.DECAP_UNKNOWN_VNI);
         }
         final int inner = header + VxlanFlyweight.HEADER_LENGTH;
         if (inner + EthernetFlyweight.HEADER_LENGTH > udpEnd)
         {
-            return drop(Drop.TRUNCATED_INNER);
+            return drop(DropReason.DECAP_TRUNCATED_INNER);
         }
         innerLength = udpEnd - inner;
         decapsulated++;
@@ -192,9 +156,10 @@ public final class VxlanDecapsulator
         return udp + 4 <= end && (buffer.getShort(udp + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == config.destinationPort();
     }
 
-    private int drop(final Drop reason)
+    private int drop(final DropReason reason)
     {
-        drops[reason.ordinal()]++;
+        drops.count(reason);
+        lastDrop = reason;
         innerLength = 0;
         return -1;
     }
@@ -216,18 +181,19 @@ public final class VxlanDecapsulator
         return decapsulated;
     }
 
-    public long drops(final Drop reason)
+    public long drops(final DropReason reason)
     {
-        return drops[reason.ordinal()];
+        return drops.get(reason);
+    }
+
+    /** The reason the last refused frame was dropped. */
+    public DropReason lastDrop()
+    {
+        return lastDrop;
     }
 
     public long dropsTotal()
     {
-        long sum = 0;
-        for (final long d : drops)
-        {
-            sum += d;
-        }
-        return sum;
+        return drops.total();
     }
 }

@@ -1,10 +1,11 @@
 package io.dpbench.wire;
 
-import io.dpbench.pipeline.FlowSteering;
+import io.dpbench.packet.DropReason;
+import java.util.function.IntFunction;
+
 import io.dpbench.pipeline.FrameOutput;
 import io.dpbench.pipeline.Pipeline;
 import io.dpbench.pipeline.Stage;
-import io.dpbench.pipeline.StageChain;
 import io.dpbench.vxlan.OverlayTopology;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -51,12 +52,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class WireNode implements AutoCloseable
 {
-    /** Why a received datagram was not handed to the pipeline. */
-    public enum RxDrop
-    {
-        TRUNCATED, OVERSIZE, BAD_FLAGS, UNKNOWN_VNI
-    }
-
     private final WireAddresses addresses;
     private final MultiThreadIoEventLoopGroup group;
     /** One socket per rx thread, all bound to the listen address with SO_REUSEPORT (the kernel spreads datagrams). */
@@ -86,25 +81,13 @@ public final class WireNode implements AutoCloseable
     };
 
     /**
-     * Bind {@code addresses.listen()} and start. {@code chains} builds worker i's stage chain around the output it is
-     * given (null in reflect mode, which needs no pipeline); the chain must not end in a stage that sends: this node
-     * adds the stage that flushes the worker's sends after each batch.
+     * Bind {@code addresses.listen()} with {@code sockets} sockets on the port (SO_REUSEPORT), each read by its own
+     * event loop thread, and start: {@code pipelines} starts the node's workers around the outputs it is given, one
+     * per worker (it is not called in reflect mode, which needs no pipeline), with one rx producer per socket; each
+     * worker's chain must end in this node's {@link #flushStage}, which flushes the worker's sends after each batch.
+     * {@code copyFrames} copies every frame at rx and tx instead of handing the receive buffer over.
      */
-    public WireNode(final WireAddresses addresses, final FlowSteering steering, final ChainFactory chains, final int vni,
-        final boolean reflect) throws InterruptedException
-    {
-        this(addresses, steering, chains, vni, reflect, 1);
-    }
-
-    /** As above with {@code sockets} sockets on the port (SO_REUSEPORT), each read by its own event loop thread. */
-    public WireNode(final WireAddresses addresses, final FlowSteering steering, final ChainFactory chains, final int vni,
-        final boolean reflect, final int sockets) throws InterruptedException
-    {
-        this(addresses, steering, chains, vni, reflect, sockets, false);
-    }
-
-    /** As above; {@code copyFrames} copies every frame at rx and tx instead of handing the receive buffer over. */
-    public WireNode(final WireAddresses addresses, final FlowSteering steering, final ChainFactory chains, final int vni,
+    public WireNode(final WireAddresses addresses, final PipelineFactory pipelines, final int vni,
         final boolean reflect, final int sockets, final boolean copyFrames) throws InterruptedException
     {
         if (sockets < 1 || sockets > 64)
@@ -135,8 +118,7 @@ public final class WireNode implements AutoCloseable
         {
             txs[p] = new SocketTx(TX_QUEUE);
         }
-        this.pipeline = reflect ? null : new Pipeline(steering, w -> chains.build(w, new WireOutput(w % sockets)),
-            RING_BATCHES, Pipeline.Overflow.DROP, MAX_FRAME, Pipeline.Idle.BACKOFF, sockets);
+        this.pipeline = reflect ? null : pipelines.start(w -> new WireOutput(w % sockets));
         // each datagram's slot in a receive burst: the largest datagram taken (VXLAN header and frame) plus the
         // headroom the next datagram finds in this slot's tail
         final int payload = MAX_DATAGRAM + RX_HEADROOM;
@@ -191,11 +173,11 @@ public final class WireNode implements AutoCloseable
         }
     }
 
-    /** Builds worker i's stages around its output. */
+    /** Starts the node's workers, worker i sending through {@code outputs.apply(i)}. */
     @FunctionalInterface
-    public interface ChainFactory
+    public interface PipelineFactory
     {
-        StageChain build(int worker, FrameOutput output);
+        Pipeline start(IntFunction<FrameOutput> outputs);
     }
 
     /** Inner frames of up to 2 KiB (a 1500-byte MTU's frames with room; no jumbo frames in wire mode). */
@@ -226,7 +208,7 @@ public final class WireNode implements AutoCloseable
         /** Frames handed to the pipeline in the receive buffer (references taken), and copied into a batch slot. */
         private final AtomicLong zeroCopy = new AtomicLong();
         private final AtomicLong copied = new AtomicLong();
-        private final AtomicLong[] drops = new AtomicLong[RxDrop.values().length];
+        private final AtomicLong[] drops = new AtomicLong[DropReason.count()];
         private long sequence;
 
         Receiver(final int index, final HeadroomRecvAllocator buffers)
@@ -240,7 +222,7 @@ public final class WireNode implements AutoCloseable
             receivers.add(this);
         }
 
-        private void count(final RxDrop reason)
+        private void count(final DropReason reason)
         {
             drops[reason.ordinal()].lazySet(drops[reason.ordinal()].get() + 1);
         }
@@ -259,12 +241,12 @@ public final class WireNode implements AutoCloseable
             final int length = content.readableBytes();
             if (length < 8 + 14)
             {
-                count(RxDrop.TRUNCATED);
+                count(DropReason.VXLAN_TRUNCATED);
                 return;
             }
             if (length > MAX_DATAGRAM)
             {
-                count(RxDrop.OVERSIZE); // also a datagram the kernel cut to the receive slot (MSG_TRUNC)
+                count(DropReason.VXLAN_OVERSIZE); // also a datagram the kernel cut to the receive slot (MSG_TRUNC)
                 return;
             }
             final long address = content.hasMemoryAddress() ? content.memoryAddress() + content.readerIndex() : 0;
@@ -281,12 +263,12 @@ public final class WireNode implements AutoCloseable
             if ((rxView.getByte(0) & 0xFF) != 0x08 || (rxView.getInt(0, ByteOrder.BIG_ENDIAN) & 0x00FF_FFFF) != 0
                 || (rxView.getByte(7) & 0xFF) != 0)
             {
-                count(RxDrop.BAD_FLAGS);
+                count(DropReason.VXLAN_BAD_FLAGS);
                 return;
             }
             if ((rxView.getInt(4, ByteOrder.BIG_ENDIAN) >>> 8) != vni)
             {
-                count(RxDrop.UNKNOWN_VNI);
+                count(DropReason.VXLAN_UNKNOWN_VNI);
                 return;
             }
             if (!copyFrames && address != 0 && buffers.owns(address))
@@ -587,7 +569,7 @@ public final class WireNode implements AutoCloseable
         return now < 0 ? -1 : now - kernelDropsAtStart;
     }
 
-    public long rxDrops(final RxDrop reason)
+    public long rxDrops(final DropReason reason)
     {
         return sum(receivers, r -> r.drops[reason.ordinal()]);
     }

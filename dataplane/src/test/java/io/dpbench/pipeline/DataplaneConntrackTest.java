@@ -116,7 +116,7 @@ class DataplaneConntrackTest
 
             // a SYN/ACK cannot open a connection (tcp_new): INVALID, dropped and counted
             assertThat(tcp(d, CLIENT, 40002, VIP, 80, TcpFlyweight.SYN | TcpFlyweight.ACK)).isNull();
-            assertThat(d.drops(SingleThreadDataplane.Drop.CONNTRACK_INVALID)).isEqualTo(1);
+            assertThat(d.drops(io.dpbench.packet.DropReason.CONNTRACK_INVALID)).isEqualTo(1);
         }
     }
 
@@ -182,7 +182,7 @@ class DataplaneConntrackTest
                 }
             }
             assertThat(refused).isEqualTo(5000);
-            assertThat(d.drops(SingleThreadDataplane.Drop.CONNTRACK_FULL)).isEqualTo(5000);
+            assertThat(d.drops(io.dpbench.packet.DropReason.CONNTRACK_FULL)).isEqualTo(5000);
             for (int i = 0; i < 1000; i++)
             {
                 final int client = CLIENT + (i >>> 8 << 8);

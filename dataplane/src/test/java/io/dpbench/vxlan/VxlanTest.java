@@ -208,27 +208,27 @@ class VxlanTest
         final byte[] good = forward(forwarder(VxlanConfig.flannel()), b, length).get(0);
         final VxlanDecapsulator decap = new VxlanDecapsulator(VxlanConfig.flannel());
 
-        expectDrop(decap, mutate(good, f -> vxlanByte(f, 42, 0x00)), VxlanDecapsulator.Drop.BAD_VXLAN_FLAGS);
-        expectDrop(decap, mutate(good, f -> vxlanByte(f, 42, 0x0C)), VxlanDecapsulator.Drop.BAD_VXLAN_FLAGS);
-        expectDrop(decap, mutate(good, f -> vxlanByte(f, 44, 0x01)), VxlanDecapsulator.Drop.BAD_VXLAN_FLAGS);
-        expectDrop(decap, mutate(good, f -> vxlanByte(f, 49, 0x01)), VxlanDecapsulator.Drop.BAD_VXLAN_FLAGS);
-        expectDrop(decap, mutate(good, f -> vxlanByte(f, 48, 0x02)), VxlanDecapsulator.Drop.UNKNOWN_VNI);
-        expectDrop(decap, mutate(good, f -> f.putShort(12, (short)0x86DD, ByteOrder.BIG_ENDIAN)), VxlanDecapsulator.Drop.NOT_IPV4);
-        expectDrop(decap, mutate(good, f -> f.putByte(14, (byte)0x65)), VxlanDecapsulator.Drop.BAD_OUTER_IP_HEADER);
-        expectDrop(decap, mutate(good, f -> f.putByte(14, (byte)0x44)), VxlanDecapsulator.Drop.BAD_OUTER_IP_HEADER);
-        expectDrop(decap, mutate(good, f -> f.putByte(14 + 8, (byte)63)), VxlanDecapsulator.Drop.BAD_OUTER_IP_CHECKSUM);
-        expectDrop(decap, mutate(good, f -> patchIp(f, 2, f.capacity())), VxlanDecapsulator.Drop.BAD_OUTER_IP_LENGTH);
-        expectDrop(decap, mutate(good, f -> patchIp(f, 2, 19)), VxlanDecapsulator.Drop.BAD_OUTER_IP_LENGTH);
-        expectDrop(decap, mutate(good, f -> patchIp(f, 6, 0x2000)), VxlanDecapsulator.Drop.OUTER_FRAGMENT);
-        expectDrop(decap, mutate(good, f -> patchIp(f, 6, 0x0010)), VxlanDecapsulator.Drop.OUTER_FRAGMENT);
-        expectDrop(decap, mutate(good, f -> f.putByte(14 + 9, (byte)6)), VxlanDecapsulator.Drop.BAD_OUTER_IP_CHECKSUM);
-        expectDrop(decap, mutate(good, f -> patchIpByte(f, 9, 6)), VxlanDecapsulator.Drop.NOT_UDP);
-        expectDrop(decap, mutate(good, f -> f.putShort(34 + 2, (short)4789, ByteOrder.BIG_ENDIAN)), VxlanDecapsulator.Drop.NOT_VXLAN_PORT);
-        expectDrop(decap, mutate(good, f -> f.putShort(34 + 4, (short)7, ByteOrder.BIG_ENDIAN)), VxlanDecapsulator.Drop.BAD_UDP_LENGTH);
-        expectDrop(decap, mutate(good, f -> f.putShort(34 + 4, (short)2000, ByteOrder.BIG_ENDIAN)), VxlanDecapsulator.Drop.BAD_UDP_LENGTH);
-        expectDrop(decap, mutate(good, f -> f.putByte(f.capacity() - 1, (byte)0x55)), VxlanDecapsulator.Drop.BAD_UDP_CHECKSUM);
-        expectDrop(decap, mutate(good, f -> shortenUdp(f, 8 + 4)), VxlanDecapsulator.Drop.TRUNCATED_VXLAN);
-        expectDrop(decap, mutate(good, f -> shortenUdp(f, 8 + 8 + 10)), VxlanDecapsulator.Drop.TRUNCATED_INNER);
+        expectDrop(decap, mutate(good, f -> vxlanByte(f, 42, 0x00)), io.dpbench.packet.DropReason.DECAP_BAD_VXLAN_FLAGS);
+        expectDrop(decap, mutate(good, f -> vxlanByte(f, 42, 0x0C)), io.dpbench.packet.DropReason.DECAP_BAD_VXLAN_FLAGS);
+        expectDrop(decap, mutate(good, f -> vxlanByte(f, 44, 0x01)), io.dpbench.packet.DropReason.DECAP_BAD_VXLAN_FLAGS);
+        expectDrop(decap, mutate(good, f -> vxlanByte(f, 49, 0x01)), io.dpbench.packet.DropReason.DECAP_BAD_VXLAN_FLAGS);
+        expectDrop(decap, mutate(good, f -> vxlanByte(f, 48, 0x02)), io.dpbench.packet.DropReason.DECAP_UNKNOWN_VNI);
+        expectDrop(decap, mutate(good, f -> f.putShort(12, (short)0x86DD, ByteOrder.BIG_ENDIAN)), io.dpbench.packet.DropReason.DECAP_NOT_IPV4);
+        expectDrop(decap, mutate(good, f -> f.putByte(14, (byte)0x65)), io.dpbench.packet.DropReason.DECAP_BAD_OUTER_IP_HEADER);
+        expectDrop(decap, mutate(good, f -> f.putByte(14, (byte)0x44)), io.dpbench.packet.DropReason.DECAP_BAD_OUTER_IP_HEADER);
+        expectDrop(decap, mutate(good, f -> f.putByte(14 + 8, (byte)63)), io.dpbench.packet.DropReason.DECAP_BAD_OUTER_IP_CHECKSUM);
+        expectDrop(decap, mutate(good, f -> patchIp(f, 2, f.capacity())), io.dpbench.packet.DropReason.DECAP_BAD_OUTER_IP_LENGTH);
+        expectDrop(decap, mutate(good, f -> patchIp(f, 2, 19)), io.dpbench.packet.DropReason.DECAP_BAD_OUTER_IP_LENGTH);
+        expectDrop(decap, mutate(good, f -> patchIp(f, 6, 0x2000)), io.dpbench.packet.DropReason.DECAP_OUTER_FRAGMENT);
+        expectDrop(decap, mutate(good, f -> patchIp(f, 6, 0x0010)), io.dpbench.packet.DropReason.DECAP_OUTER_FRAGMENT);
+        expectDrop(decap, mutate(good, f -> f.putByte(14 + 9, (byte)6)), io.dpbench.packet.DropReason.DECAP_BAD_OUTER_IP_CHECKSUM);
+        expectDrop(decap, mutate(good, f -> patchIpByte(f, 9, 6)), io.dpbench.packet.DropReason.DECAP_NOT_UDP);
+        expectDrop(decap, mutate(good, f -> f.putShort(34 + 2, (short)4789, ByteOrder.BIG_ENDIAN)), io.dpbench.packet.DropReason.DECAP_NOT_VXLAN_PORT);
+        expectDrop(decap, mutate(good, f -> f.putShort(34 + 4, (short)7, ByteOrder.BIG_ENDIAN)), io.dpbench.packet.DropReason.DECAP_BAD_UDP_LENGTH);
+        expectDrop(decap, mutate(good, f -> f.putShort(34 + 4, (short)2000, ByteOrder.BIG_ENDIAN)), io.dpbench.packet.DropReason.DECAP_BAD_UDP_LENGTH);
+        expectDrop(decap, mutate(good, f -> f.putByte(f.capacity() - 1, (byte)0x55)), io.dpbench.packet.DropReason.DECAP_BAD_UDP_CHECKSUM);
+        expectDrop(decap, mutate(good, f -> shortenUdp(f, 8 + 4)), io.dpbench.packet.DropReason.DECAP_TRUNCATED_VXLAN);
+        expectDrop(decap, mutate(good, f -> shortenUdp(f, 8 + 8 + 10)), io.dpbench.packet.DropReason.DECAP_TRUNCATED_INNER);
         // with the UDP checksum off (0), a corrupted payload is not the outer layers' business
         final byte[] unchecked = mutate(good, f -> f.putShort(34 + 6, (short)0));
         assertThat(decap.decapsulate(new UnsafeBuffer(unchecked), 0, unchecked.length)).isEqualTo(50);
@@ -238,11 +238,11 @@ class VxlanTest
         {
             assertThat(decap.decapsulate(new UnsafeBuffer(good), 0, cut)).as("truncated at %d", cut).isEqualTo(-1);
         }
-        assertThat(decap.drops(VxlanDecapsulator.Drop.TRUNCATED_OUTER_ETHERNET)).isPositive();
-        assertThat(decap.drops(VxlanDecapsulator.Drop.TRUNCATED_OUTER_IPV4)).isPositive();
-        for (final VxlanDecapsulator.Drop reason : VxlanDecapsulator.Drop.values())
+        assertThat(decap.drops(io.dpbench.packet.DropReason.DECAP_TRUNCATED_OUTER_ETHERNET)).isPositive();
+        assertThat(decap.drops(io.dpbench.packet.DropReason.DECAP_TRUNCATED_OUTER_IPV4)).isPositive();
+        for (final io.dpbench.packet.DropReason reason : io.dpbench.packet.DropReason.of(io.dpbench.packet.DropReason.Where.DECAP))
         {
-            if (reason != VxlanDecapsulator.Drop.TRUNCATED_UDP)
+            if (reason != io.dpbench.packet.DropReason.DECAP_TRUNCATED_UDP)
             {
                 assertThat(decap.drops(reason)).as("reason %s reached", reason.label()).isPositive();
             }
@@ -385,7 +385,7 @@ class VxlanTest
         length = podFrame(b, new FrameBuilder().addresses(POD, REMOTE_POD).flagsAndFragment(Ipv4Flyweight.FLAG_DONT_FRAGMENT | 100)
             .udp(1, 2).payload(new byte[1472], 1472));
         assertThat(forward(forwarder, b, length)).isEmpty();
-        assertThat(forwarder.count(OverlayForwarder.Counter.DROPPED_WITHOUT_ICMP)).isEqualTo(2);
+        assertThat(forwarder.drops(io.dpbench.packet.DropReason.FORWARD_DROPPED_WITHOUT_ICMP)).isEqualTo(2);
         // an echo request with TTL 1 still gets its time-exceeded
         length = podFrame(b, new FrameBuilder().addresses(POD, REMOTE_POD).ttl(1).icmpEcho(8, 1, 1));
         assertThat(forward(forwarder, b, length)).hasSize(1);
@@ -495,7 +495,7 @@ class VxlanTest
         patchIp(f, 2, 20 + udpLength);
     }
 
-    private static void expectDrop(final VxlanDecapsulator decap, final byte[] frame, final VxlanDecapsulator.Drop reason)
+    private static void expectDrop(final VxlanDecapsulator decap, final byte[] frame, final io.dpbench.packet.DropReason reason)
     {
         final long before = decap.drops(reason);
         assertThat(decap.decapsulate(new UnsafeBuffer(frame), 0, frame.length)).as(reason.label()).isEqualTo(-1);

@@ -1,21 +1,12 @@
 package io.dpbench.bench.pipeline;
 
-import io.dpbench.conntrack.ConntrackTable;
-import io.dpbench.conntrack.proto.ConntrackTimeouts;
-import io.dpbench.ipvs.IpvsProxier;
-import io.dpbench.ipvs.IpvsSelector;
-import io.dpbench.ipvs.SchedulerFlags;
 import io.dpbench.model.ClusterModel;
-import io.dpbench.model.NodeConfig;
 import io.dpbench.model.SyntheticCluster;
+import io.dpbench.node.Node;
 import io.dpbench.packet.FrameBuilder;
 import io.dpbench.packet.Ipv4Address;
-import io.dpbench.pipeline.FlowSteering;
 import io.dpbench.pipeline.FrameOutput;
 import io.dpbench.pipeline.Pipeline;
-import io.dpbench.pipeline.SingleThreadDataplane;
-import io.dpbench.pipeline.StageChain;
-import io.dpbench.vxlan.OverlayTopology;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -67,8 +58,8 @@ public class PipelineBenchmark
      * {@code -p services=...} for the scaling benchmarks leaves it alone. */
     static final int SERVICES = 200;
 
+    private Node node;
     private Pipeline pipeline;
-    private ConntrackTable table;
     private UnsafeBuffer frames;
     private final int[] lengths = new int[FLOWS];
     private long sequence;
@@ -90,7 +81,7 @@ public class PipelineBenchmark
     }
 
     @Setup(Level.Trial)
-    public void setUp()
+    public void setUp() throws Exception
     {
         final ClusterModel model = SyntheticCluster.generate(SERVICES, 4, 1, SyntheticCluster.Mix.REALISTIC, NODES);
         // the flows go to the UDP service ports (DNS-like, ~15% of the mix): every packet after a flow's first is
@@ -106,20 +97,10 @@ public class PipelineBenchmark
                 }
             }
         }
-        final NodeConfig node = NodeConfig.defaults();
-        final OverlayTopology topology = OverlayTopology.generate(NODES);
-        table = ConntrackTable.inMemory(1 << 16);
-        final FlowSteering steering = FlowSteering.of(model, node, workers, topology.local().address());
+        node = Node.open(io.dpbench.node.NodeConfig.builder().mode("ipvs").scheduler("rr").workers(workers)
+            .overlayNodes(NODES).maxConntrack(1 << 16).overflow(Pipeline.Overflow.WAIT).build(), model);
         outputs = new CountingOutput[workers];
-        pipeline = new Pipeline(steering, w ->
-        {
-            final SingleThreadDataplane dataplane = new SingleThreadDataplane(
-                new IpvsSelector(new IpvsProxier(node, "rr", SchedulerFlags.NONE).syncAll(model)),
-                workers == 1 ? table : table.view(steering.owner(w)), ConntrackTimeouts.kubernetesNode())
-                .natPorts(w, workers);
-            outputs[w] = new CountingOutput();
-            return StageChain.build(StageChain.OVERLAY, dataplane, topology, outputs[w]);
-        }, Pipeline.DEFAULT_RING_BATCHES, Pipeline.Overflow.WAIT);
+        pipeline = node.start(w -> outputs[w] = new CountingOutput());
         frames = new UnsafeBuffer(BufferUtil.allocateDirectAligned(FLOWS * STRIDE, 64));
         final SplittableRandom random = new SplittableRandom(3);
         final byte[] payload = new byte[594];
@@ -196,6 +177,6 @@ public class PipelineBenchmark
         {
             throw new IllegalStateException("frames were lost: " + sent + " sent of " + pipeline.processed());
         }
-        table.close();
+        node.close();
     }
 }

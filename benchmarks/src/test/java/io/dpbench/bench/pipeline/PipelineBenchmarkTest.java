@@ -10,7 +10,7 @@ class PipelineBenchmarkTest
 {
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
-    void everyOfferedPacketIsProcessedAndSent(final int workers)
+    void everyOfferedPacketIsProcessedAndSent(final int workers) throws Exception
     {
         final PipelineBenchmark bench = new PipelineBenchmark();
         bench.workers = workers;

@@ -1,16 +1,11 @@
 package io.dpbench.loadgen.drive;
 
-import io.dpbench.conntrack.ConntrackTable;
-import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.model.ClusterModel;
-import io.dpbench.model.NodeConfig;
-import io.dpbench.pipeline.DecapStage;
-import io.dpbench.pipeline.EncapStage;
-import io.dpbench.pipeline.FlowSteering;
+import io.dpbench.node.Node;
+import io.dpbench.node.NodeConfig;
+import io.dpbench.packet.DropCounters;
+import io.dpbench.packet.DropReason;
 import io.dpbench.pipeline.Pipeline;
-import io.dpbench.pipeline.SingleThreadDataplane;
-import io.dpbench.pipeline.StageChain;
-import io.dpbench.select.NewFlowSelector;
 import io.dpbench.vxlan.LocalVtep;
 import io.dpbench.vxlan.OverlayForwarder;
 import io.dpbench.vxlan.OverlayTopology;
@@ -18,6 +13,9 @@ import io.dpbench.vxlan.RemoteVtep;
 import io.dpbench.vxlan.VxlanConfig;
 import io.dpbench.vxlan.VxlanDecapsulator;
 import io.dpbench.vxlan.VxlanEncapsulator;
+import java.nio.ByteOrder;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.MessageHandler;
@@ -25,10 +23,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
-import java.nio.ByteOrder;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntFunction;
 
 /**
  * The node in this process: the generator's thread is the pipeline's rx; frames from pods on other nodes are
@@ -48,9 +42,8 @@ final class InProcessTransport implements Transport
     static final int MAX_FRAME = 1536;
     private static final int VXLAN_PORT = VxlanConfig.flannel().destinationPort();
 
+    private final Node node;
     private final Pipeline pipeline;
-    private final SingleThreadDataplane[] dataplanes;
-    private final ConntrackTable table;
     private final OneToOneRingBuffer[] returns;
     private final AtomicLong[] returnDrops;
     private final VxlanEncapsulator[] fromNode;
@@ -63,10 +56,19 @@ final class InProcessTransport implements Transport
     private boolean closed;
     private long unexpected;
 
-    InProcessTransport(final ClusterModel model, final NodeConfig node, final OverlayTopology topology,
-        final IntFunction<NewFlowSelector> selectors, final int workers, final int maxConntrack, final boolean openLoop,
-        final int flows)
+    /**
+     * The node of {@code config} (an overlay of which this node is node 0; workers, mode, conntrack size) over
+     * {@code model}; {@link #RING_BATCHES} batches per worker ring and frames of up to {@link #MAX_FRAME} bytes are
+     * this transport's own, as is a full ring's policy: dropped in open loop, waited for in closed loop.
+     */
+    InProcessTransport(final ClusterModel model, final NodeConfig config, final boolean openLoop, final int flows)
+        throws java.io.IOException, io.dpbench.model.RuleParseException
     {
+        node = Node.open(NodeConfig.builder().mode(config.mode()).scheduler(config.scheduler()).seed(config.seed())
+            .workers(config.workers()).overlayNodes(config.overlayNodes()).maxConntrack(config.maxConntrack())
+            .kubeProxy(config.kubeProxy()).ringBatches(RING_BATCHES).maxFrame(MAX_FRAME)
+            .overflow(openLoop ? Pipeline.Overflow.DROP : Pipeline.Overflow.WAIT).build(), model);
+        final OverlayTopology topology = node.topology();
         fromNode = new VxlanEncapsulator[topology.nodes()];
         for (int k = 1; k < topology.nodes(); k++)
         {
@@ -75,9 +77,7 @@ final class InProcessTransport implements Transport
                 new LocalVtep(r.address(), r.underlayMac(), r.vtepMac(), OverlayTopology.POD_NETWORK + (k << 8) + 1));
         }
         toUs = new RemoteVtep(topology.local().address(), topology.local().underlayMac(), topology.local().vtepMac());
-        table = ConntrackTable.inMemory(maxConntrack);
-        final FlowSteering steering = FlowSteering.of(model, node, workers, topology.local().address());
-        dataplanes = new SingleThreadDataplane[workers];
+        final int workers = config.workers();
         returns = new OneToOneRingBuffer[workers];
         returnDrops = new AtomicLong[workers];
         // room for every flow's request and reply at the largest frame, 1 MiB to 64 MiB per worker
@@ -88,20 +88,18 @@ final class InProcessTransport implements Transport
                 ringBytes + RingBufferDescriptor.TRAILER_LENGTH, 64)));
             returnDrops[w] = new AtomicLong();
         }
-        pipeline = new Pipeline(steering, w ->
+        pipeline = node.start(w ->
         {
-            dataplanes[w] = new SingleThreadDataplane(selectors.apply(w), workers == 1 ? table : table.view(steering.owner(w)),
-                ConntrackTimeouts.kubernetesNode()).natPorts(w, workers);
             final OneToOneRingBuffer ring = returns[w];
             final AtomicLong drops = returnDrops[w];
-            return StageChain.build(StageChain.OVERLAY, dataplanes[w], topology, (seq, t, buffer, offset, length) ->
+            return (seq, t, buffer, offset, length) ->
             {
                 if (!ring.write(1, buffer, offset, length))
                 {
                     drops.lazySet(drops.get() + 1);
                 }
-            });
-        }, RING_BATCHES, openLoop ? Pipeline.Overflow.DROP : Pipeline.Overflow.WAIT, MAX_FRAME);
+            };
+        });
     }
 
     @Override
@@ -198,29 +196,20 @@ final class InProcessTransport implements Transport
     @Override
     public long drops(final Map<String, Long> into)
     {
+        final long[] dropped = new long[DropReason.count()];
+        pipeline.addDrops(dropped); // every stage's drops and the pipeline's own (rx-missed: a ring full)
+        DropCounters.labelled(dropped, into);
         long total = 0;
-        for (final SingleThreadDataplane d : dataplanes)
+        for (final long d : dropped)
         {
-            total += d.addDrops(into);
+            total += d;
         }
-        long overlay = 0;
-        for (final StageChain chain : pipeline.chains())
-        {
-            for (final VxlanDecapsulator.Drop r : VxlanDecapsulator.Drop.values())
-            {
-                overlay += chain.stage(DecapStage.class).decapsulator().drops(r);
-            }
-            overlay += chain.stage(EncapStage.class).forwarder().dropped();
-        }
-        total += put(into, "overlay", overlay);
-        total += put(into, "rx-missed (ring full)", pipeline.rxMissedTotal());
-        total += put(into, "oversize", pipeline.oversize());
         long returned = 0;
         for (final AtomicLong a : returnDrops)
         {
             returned += a.get();
         }
-        total += put(into, "return ring full", returned);
+        total += put(into, "return-ring-full", returned);
         return total;
     }
 
@@ -247,7 +236,7 @@ final class InProcessTransport implements Transport
         }
         finally
         {
-            table.close();
+            node.close();
         }
     }
 }

@@ -251,26 +251,28 @@ public final class LoadGenerator
         clientNextPort = new int[clients.length];
 
 
-        // the dataplane: one selector per worker over the same cluster
-        final IntFunction<NewFlowSelector> selectors;
+        if (options.maxConntrack() < 1)
+        {
+            throw new IllegalArgumentException("--max-conntrack must be at least 1, got " + options.maxConntrack());
+        }
         try
         {
-            // the node is another process in wire mode: no selectors here
-            selectors = options.target() != null ? null
-                : io.dpbench.cli.Selectors.of(options.mode(), options.scheduler(), spec.seed(), model, node);
+            // the node is another process in wire mode; in process, the node of these settings
+            transport = options.target() == null
+                ? new InProcessTransport(model, io.dpbench.node.NodeConfig.builder().mode(options.mode())
+                    .scheduler(options.scheduler()).seed(spec.seed()).workers(options.workers())
+                    .overlayNodes(topology.nodes()).maxConntrack(options.maxConntrack()).kubeProxy(node).build(),
+                    options.ratePps() > 0, spec.flows())
+                : new WireTransport(options.target(), spec.nodes());
         }
         catch (final io.dpbench.model.RuleParseException ex)
         {
             throw new IllegalStateException("the rendered rules do not parse: " + ex.getMessage(), ex);
         }
-        if (options.maxConntrack() < 1)
+        catch (final java.io.IOException ex)
         {
-            throw new IllegalArgumentException("--max-conntrack must be at least 1, got " + options.maxConntrack());
+            throw new java.io.UncheckedIOException(ex);
         }
-        transport = options.target() == null
-            ? new InProcessTransport(model, node, topology, selectors, options.workers(), options.maxConntrack(),
-                options.ratePps() > 0, spec.flows())
-            : new WireTransport(options.target(), spec.nodes());
         for (int i = 0; i < flows; i++)
         {
             startFlow(i);

@@ -1,4 +1,4 @@
-package io.dpbench.cli;
+package io.dpbench.node;
 
 import io.dpbench.ipvs.IpvsProxier;
 import io.dpbench.ipvs.IpvsSelector;

@@ -7,7 +7,7 @@ import io.dpbench.model.RuleParseException;
 import io.dpbench.pipeline.FlowSteering;
 import io.dpbench.pipeline.FrameOutput;
 import io.dpbench.pipeline.Pipeline;
-import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.conntrack.ConntrackNatEngine;
 import io.dpbench.pipeline.Stage;
 import io.dpbench.pipeline.StageChain;
 import io.dpbench.select.NewFlowSelector;
@@ -34,7 +34,7 @@ public final class Node implements AutoCloseable
     private final OverlayTopology topology;
     private final FlowSteering steering;
     private final IntFunction<NewFlowSelector> selectors;
-    private SingleThreadDataplane[] engines;
+    private ConntrackNatEngine[] engines;
     private Pipeline pipeline;
     private boolean closed;
 
@@ -83,10 +83,10 @@ public final class Node implements AutoCloseable
             throw new IllegalStateException("the node is running already");
         }
         final int workers = config.workers();
-        engines = new SingleThreadDataplane[workers];
+        engines = new ConntrackNatEngine[workers];
         pipeline = new Pipeline(steering, w ->
         {
-            engines[w] = new SingleThreadDataplane(selectors.apply(w), workers == 1 ? table : table.view(steering.owner(w)),
+            engines[w] = new ConntrackNatEngine(selectors.apply(w), workers == 1 ? table : table.view(steering.owner(w)),
                 ConntrackTimeouts.kubernetesNode(), config.cacheSlots()).natPorts(w, workers);
             final FrameOutput output = outputs.apply(w);
             final StageChain chain = StageChain.build(config.stageChain(), engines[w], topology, config.vxlan(), output);
@@ -108,7 +108,7 @@ public final class Node implements AutoCloseable
      */
     public void settle(final long nowMillis)
     {
-        for (final SingleThreadDataplane engine : engines)
+        for (final ConntrackNatEngine engine : engines)
         {
             engine.flush(nowMillis);
         }
@@ -154,14 +154,14 @@ public final class Node implements AutoCloseable
     }
 
     /** Worker w's conntrack/NAT engine (after {@link #start}). */
-    public SingleThreadDataplane engine(final int worker)
+    public ConntrackNatEngine engine(final int worker)
     {
         return engines[worker];
     }
 
-    SingleThreadDataplane[] engines()
+    ConntrackNatEngine[] engines()
     {
-        return engines == null ? new SingleThreadDataplane[0] : engines;
+        return engines == null ? new ConntrackNatEngine[0] : engines;
     }
 
     /** Stop the workers (if running) and close the conntrack table. Idempotent. */

@@ -5,7 +5,7 @@ import io.dpbench.ipvs.SchedulerFlags;
 import io.dpbench.ipvs.sched.Schedulers;
 import io.dpbench.pipeline.PacketBatch;
 import io.dpbench.pipeline.Pipeline;
-import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.conntrack.ConntrackNatEngine;
 import io.dpbench.pipeline.StageChain;
 import io.dpbench.vxlan.VxlanConfig;
 
@@ -83,7 +83,7 @@ public record NodeConfig(
         private String stages;
         private Integer maxConntrack;
         private Path conntrackFile;
-        private int cacheSlots = SingleThreadDataplane.DEFAULT_CACHE_SLOTS;
+        private int cacheSlots = ConntrackNatEngine.DEFAULT_CACHE_SLOTS;
         private io.dpbench.model.NodeConfig kubeProxy = io.dpbench.model.NodeConfig.defaults();
 
         public Builder mode(final String value)

@@ -7,7 +7,7 @@ import io.dpbench.packet.DropReason;
 import io.dpbench.pipeline.DecapStage;
 import io.dpbench.pipeline.EncapStage;
 import io.dpbench.pipeline.Pipeline;
-import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.conntrack.ConntrackNatEngine;
 import io.dpbench.pipeline.StageChain;
 import io.dpbench.pipeline.TxStage;
 import io.dpbench.vxlan.OverlayForwarder;
@@ -50,7 +50,7 @@ public record NodeCounters(
         long reaped = 0;
         long hits = 0;
         long misses = 0;
-        for (final SingleThreadDataplane e : node.engines())
+        for (final ConntrackNatEngine e : node.engines())
         {
             in += e.packetsIn();
             out += e.packetsOut();

@@ -1,17 +1,19 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.conntrack.ConntrackNatEngine;
+
 import io.dpbench.packet.DropReason;
 
 /**
  * Validation, conntrack, service selection on a miss and NAT, frame by frame through a worker's {@link
- * SingleThreadDataplane}: these share the connection record a packet finds or creates, so they stay one stage (a
+ * ConntrackNatEngine}: these share the connection record a packet finds or creates, so they stay one stage (a
  * split would hand the record from stage to stage without saving any work). Frames it drops are counted there.
  */
 public final class ConntrackNatStage implements Stage
 {
-    private final SingleThreadDataplane dataplane;
+    private final ConntrackNatEngine dataplane;
 
-    public ConntrackNatStage(final SingleThreadDataplane dataplane)
+    public ConntrackNatStage(final ConntrackNatEngine dataplane)
     {
         this.dataplane = dataplane;
     }
@@ -49,7 +51,7 @@ public final class ConntrackNatStage implements Stage
         }
     }
 
-    public SingleThreadDataplane dataplane()
+    public ConntrackNatEngine dataplane()
     {
         return dataplane;
     }

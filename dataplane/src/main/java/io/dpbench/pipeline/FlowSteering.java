@@ -145,7 +145,7 @@ public final class FlowSteering
     /** Whether {@code worker} may use this port as a SNAT source port (the steering sends the replies back to it). */
     public static boolean ownsPort(final int worker, final int workers, final int port)
     {
-        return port % workers == worker;
+        return io.dpbench.conntrack.SnatPorts.owns(worker, workers, port);
     }
 
     /** This node's VTEP address when VXLAN frames for it are steered by their inner frame, else 0. */
@@ -232,13 +232,13 @@ public final class FlowSteering
         }
         if (backends.contains(key(protocol, source, sourcePort)))
         {
-            return isNodeAddress(destination) ? destinationPort % workers : ofClient(destination);
+            return isNodeAddress(destination) ? io.dpbench.conntrack.SnatPorts.owner(destinationPort, workers) : ofClient(destination);
         }
         if (backends.contains(key(protocol, destination, destinationPort)))
         {
             // straight to a pod (a headless Service, a pod IP): the mirror of the reply rule above, so both
             // directions meet
-            return isNodeAddress(source) ? sourcePort % workers : ofClient(source);
+            return isNodeAddress(source) ? io.dpbench.conntrack.SnatPorts.owner(sourcePort, workers) : ofClient(source);
         }
         final long a = ((source & 0xFFFF_FFFFL) << 16) | sourcePort;
         final long b = ((destination & 0xFFFF_FFFFL) << 16) | destinationPort;

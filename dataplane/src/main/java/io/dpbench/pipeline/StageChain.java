@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.conntrack.ConntrackNatEngine;
+
 import io.dpbench.vxlan.OverlayForwarder;
 import io.dpbench.vxlan.OverlayTopology;
 import io.dpbench.vxlan.VxlanConfig;
@@ -39,7 +41,7 @@ public final class StageChain
      * Throws IllegalArgumentException naming the problem: an unknown or repeated stage, an overlay stage without a
      * topology, encap without route before it, or a chain that does not end in tx (frames would vanish uncounted).
      */
-    public static StageChain build(final String spec, final SingleThreadDataplane dataplane,
+    public static StageChain build(final String spec, final ConntrackNatEngine dataplane,
         final OverlayTopology topology, final FrameOutput output)
     {
         return build(spec, dataplane, topology, VxlanConfig.flannel(), output);
@@ -54,8 +56,8 @@ public final class StageChain
         names(spec, overlay);
     }
 
-    /** As {@link #build(String, SingleThreadDataplane, OverlayTopology, FrameOutput)}, with the vxlan device's settings. */
-    public static StageChain build(final String spec, final SingleThreadDataplane dataplane,
+    /** As {@link #build(String, ConntrackNatEngine, OverlayTopology, FrameOutput)}, with the vxlan device's settings. */
+    public static StageChain build(final String spec, final ConntrackNatEngine dataplane,
         final OverlayTopology topology, final VxlanConfig vxlan, final FrameOutput output)
     {
         final List<Stage> stages = new ArrayList<>();

@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.conntrack.ConntrackNatEngine;
+
 import io.dpbench.conntrack.ConntrackRecord;
 import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.TcpConntrack;
@@ -36,7 +38,7 @@ class DataplaneConntrackTest
     private long now = 1_000_000_000L;
 
     /** Send one TCP packet; returns the frame as it left (parsed), or null when dropped. */
-    private ParsedPacket tcp(final SingleThreadDataplane d, final int src, final int sport, final int dst, final int dport,
+    private ParsedPacket tcp(final ConntrackNatEngine d, final int src, final int sport, final int dst, final int dport,
         final int flags)
     {
         builder.addresses(src, dst).tcp(sport, dport, flags).payload(new byte[0], 0);
@@ -68,7 +70,7 @@ class DataplaneConntrackTest
     {
         try (ConntrackTable table = ConntrackTable.inMemory(100))
         {
-            final SingleThreadDataplane d = ReplayConversations.dataplane(CLUSTER, table);
+            final ConntrackNatEngine d = ReplayConversations.dataplane(CLUSTER, table);
             final ParsedPacket syn = tcp(d, CLIENT, 40000, VIP, 80, TcpFlyweight.SYN);
             final int backend = syn.destinationAddress;
             final int backendPort = syn.destinationPort;
@@ -125,7 +127,7 @@ class DataplaneConntrackTest
     {
         try (ConntrackTable table = ConntrackTable.inMemory(100))
         {
-            final SingleThreadDataplane d = ReplayConversations.dataplane(CLUSTER, table);
+            final ConntrackNatEngine d = ReplayConversations.dataplane(CLUSTER, table);
             final ParsedPacket syn = tcp(d, CLIENT, 41000, VIP, 80, TcpFlyweight.SYN);
             final int backend = syn.destinationAddress;
             final int backendPort = syn.destinationPort;
@@ -159,7 +161,7 @@ class DataplaneConntrackTest
     {
         try (ConntrackTable table = ConntrackTable.inMemory(1000))
         {
-            final SingleThreadDataplane d = ReplayConversations.dataplane(CLUSTER, table);
+            final ConntrackNatEngine d = ReplayConversations.dataplane(CLUSTER, table);
             final int[] backend = new int[1000];
             final int[] backendPort = new int[1000];
             for (int i = 0; i < 1000; i++)
@@ -198,7 +200,7 @@ class DataplaneConntrackTest
     {
         try (ConntrackTable table = ConntrackTable.inMemory(100))
         {
-            final SingleThreadDataplane d = ReplayConversations.dataplane(CLUSTER, table);
+            final ConntrackNatEngine d = ReplayConversations.dataplane(CLUSTER, table);
             // two clients outside the cluster CIDR, same source port, same Service: masqueraded to the node IP
             final int a = Ipv4Address.parse("192.168.7.1");
             final int b = Ipv4Address.parse("192.168.7.2");

@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.conntrack.ConntrackNatEngine;
+
 import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.iptables.ChainEngine;
@@ -60,17 +62,17 @@ final class ReplayConversations
     }
 
     /** The same dataplane replay builds for --mode iptables with --seed 1 (deterministic choices). */
-    static SingleThreadDataplane dataplane(final ClusterModel cluster, final ConntrackTable table) throws Exception
+    static ConntrackNatEngine dataplane(final ClusterModel cluster, final ConntrackTable table) throws Exception
     {
         final NodeConfig node = NodeConfig.defaults();
         final String restore = KubeProxyRenderer.render(cluster, node, KubeProxyRenderer.Options.production());
-        return new SingleThreadDataplane(new IptablesSelector(new Classifier(ChainEngine.compile(
+        return new ConntrackNatEngine(new IptablesSelector(new Classifier(ChainEngine.compile(
             NodeRules.assemble(restore, "rendered"), "rendered", node.nodeIPs(), IpSets.EMPTY), 1,
             Ipv4Address.parse(node.primaryNodeIP()))), table, ConntrackTimeouts.kubernetesNode());
     }
 
     /** Play {@code count} conversations (interleaved in two halves when {@code halves}). */
-    void play(final SingleThreadDataplane dataplane, final int count) throws Exception
+    void play(final ConntrackNatEngine dataplane, final int count) throws Exception
     {
         final ClusterModel cluster = cluster();
         final ServicePortEndpoints eps = ServicePortEndpoints.of(cluster, NodeConfig.defaults());
@@ -133,7 +135,7 @@ final class ReplayConversations
     private final ParsedPacket parsed = new ParsedPacket();
 
     /** Phase 0: the opening (TCP handshake, first UDP exchange); phase 1: data and teardown. */
-    private void conversation(final SingleThreadDataplane dataplane, final Flow f, final int phase) throws Exception
+    private void conversation(final ConntrackNatEngine dataplane, final Flow f, final int phase) throws Exception
     {
         if (f.protocol() == 6 && phase == 0)
         {
@@ -157,7 +159,7 @@ final class ReplayConversations
     }
 
     /** Build one packet of the flow (forward from the client, or reply from its backend), process it, record it. */
-    private void send(final SingleThreadDataplane dataplane, final Flow f, final boolean isForward, final int flags,
+    private void send(final ConntrackNatEngine dataplane, final Flow f, final boolean isForward, final int flags,
         final int payload) throws Exception
     {
         final byte[] bytes = new byte[payload];

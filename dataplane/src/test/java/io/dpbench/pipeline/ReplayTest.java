@@ -1,5 +1,7 @@
 package io.dpbench.pipeline;
 
+import io.dpbench.conntrack.ConntrackNatEngine;
+
 import io.dpbench.cli.Main;
 import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.packet.Ipv4Address;
@@ -34,7 +36,7 @@ class ReplayTest
         final ReplayConversations c = new ReplayConversations();
         try (ConntrackTable table = ConntrackTable.inMemory(10_000))
         {
-            final SingleThreadDataplane dataplane = ReplayConversations.dataplane(ReplayConversations.cluster(), table);
+            final ConntrackNatEngine dataplane = ReplayConversations.dataplane(ReplayConversations.cluster(), table);
             c.play(dataplane, 60);
             assertThat(dataplane.newFlows()).isEqualTo(60);
             assertThat(dataplane.packetsOut()).isEqualTo(c.input.size());

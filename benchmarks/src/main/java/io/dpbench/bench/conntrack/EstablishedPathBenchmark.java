@@ -14,7 +14,7 @@ import io.dpbench.model.SyntheticCluster;
 import io.dpbench.packet.FrameBuilder;
 import io.dpbench.packet.Ipv4Address;
 import io.dpbench.packet.TcpFlyweight;
-import io.dpbench.pipeline.SingleThreadDataplane;
+import io.dpbench.conntrack.ConntrackNatEngine;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -35,7 +35,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The established path of {@link SingleThreadDataplane}, per packet: parse and validate, conntrack lookup (Chronicle
+ * The established path of {@link ConntrackNatEngine}, per packet: parse and validate, conntrack lookup (Chronicle
  * Map), TCP state tracking, write-through of the entry, DNAT rewrite with incremental checksums. Data packets of
  * {@code flows} established connections to 100 Services, in random order; each packet is copied from a pristine
  * pool into the working buffer first (it is rewritten in place), which is part of the figure (~100-byte copy).
@@ -55,7 +55,7 @@ public class EstablishedPathBenchmark
     public int flows;
 
     private ConntrackTable table;
-    private SingleThreadDataplane dataplane;
+    private ConntrackNatEngine dataplane;
     private final UnsafeBuffer pristine = new UnsafeBuffer(ByteBuffer.allocateDirect(POOL * STRIDE));
     private final UnsafeBuffer work = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
     private final int[] lengths = new int[POOL];
@@ -68,7 +68,7 @@ public class EstablishedPathBenchmark
         final ClusterModel cluster = SyntheticCluster.generate(100, 4, 1, SyntheticCluster.Mix.CLUSTER_IP);
         final NodeConfig node = NodeConfig.defaults();
         table = ConntrackTable.inMemory(flows + 1024);
-        dataplane = new SingleThreadDataplane(new IptablesSelector(new Classifier(ChainEngine.compile(
+        dataplane = new ConntrackNatEngine(new IptablesSelector(new Classifier(ChainEngine.compile(
             NodeRules.assemble(KubeProxyRenderer.render(cluster, node, KubeProxyRenderer.Options.production()), "b"),
             "b", node.nodeIPs(), IpSets.EMPTY), 1, Ipv4Address.parse(node.primaryNodeIP()))), table,
             ConntrackTimeouts.kubernetesNode());

@@ -1,8 +1,5 @@
-package io.dpbench.pipeline;
+package io.dpbench.conntrack;
 
-import io.dpbench.conntrack.ConntrackRecord;
-import io.dpbench.conntrack.ConntrackTable;
-import io.dpbench.conntrack.FlowCache;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.conntrack.proto.IcmpConntrack;
 import io.dpbench.conntrack.proto.TcpTrack;
@@ -32,7 +29,7 @@ import org.agrona.MutableDirectBuffer;
  * Source-NAT port allocation keeps the client's port when the reply tuple is free and otherwise walks the ephemeral
  * range, as nf_nat_get_unique_tuple does.
  */
-public final class SingleThreadDataplane
+public final class ConntrackNatEngine
 {
     private static final int NAT_PORT_FIRST = 32768;
     private static final int NAT_PORT_COUNT = 28232;
@@ -60,12 +57,12 @@ public final class SingleThreadDataplane
     /** Default worker cache: 128Ki connections (4-way sets; ~17 MB of records). */
     public static final int DEFAULT_CACHE_SLOTS = 1 << 17;
 
-    public SingleThreadDataplane(final NewFlowSelector selector, final ConntrackTable table, final ConntrackTimeouts timeouts)
+    public ConntrackNatEngine(final NewFlowSelector selector, final ConntrackTable table, final ConntrackTimeouts timeouts)
     {
         this(selector, table, timeouts, DEFAULT_CACHE_SLOTS);
     }
 
-    public SingleThreadDataplane(final NewFlowSelector selector, final ConntrackTable table, final ConntrackTimeouts timeouts,
+    public ConntrackNatEngine(final NewFlowSelector selector, final ConntrackTable table, final ConntrackTimeouts timeouts,
         final int cacheSlots)
     {
         this.selector = selector;
@@ -259,7 +256,7 @@ public final class SingleThreadDataplane
         final int replyDestination = d.sourceNat ? d.snatAddress : p.sourceAddress;
         int natPort = d.sourceNat && d.snatPort >= 0 ? d.snatPort : p.sourcePort;
         if (d.sourceNat && d.snatPort < 0 && !icmp && natPortModulus > 1
-            && !FlowSteering.ownsPort(natPortResidue, natPortModulus, natPort))
+            && !SnatPorts.owns(natPortResidue, natPortModulus, natPort))
         {
             natPort = nextNatPort(); // the client's port would steer the replies to another worker
         }
@@ -301,10 +298,10 @@ public final class SingleThreadDataplane
 
     /**
      * One worker among {@code workers}: the SNAT source ports it picks are those with port % workers == worker, so
-     * that {@link FlowSteering} sends their replies back to it; the client's own port is kept when it is one of them
+     * that steering sends their replies back to it ({@link SnatPorts}); the client's own port is kept when it is one of them
      * and free (as nf_nat_get_unique_tuple keeps it), else the range is walked. One worker keeps Linux's choice.
      */
-    public SingleThreadDataplane natPorts(final int worker, final int workers)
+    public ConntrackNatEngine natPorts(final int worker, final int workers)
     {
         if (workers < 1 || worker < 0 || worker >= workers)
         {

@@ -79,6 +79,19 @@ public final class ClusterOptions
         }
     }
 
+    /**
+     * The nodes a cluster needs, at least {@code minimum}: a synthetic cluster's pods are spread over the nodes'
+     * /24 pod networks ({@link SyntheticCluster#nodesFor}); a cluster file brings its own pod addresses.
+     */
+    public int nodesNeeded(final int minimum)
+    {
+        if (source.cluster != null)
+        {
+            return minimum;
+        }
+        return SyntheticCluster.nodesFor((long)source.synthetic.services * source.synthetic.endpoints, minimum);
+    }
+
     public String describe()
     {
         if (source.cluster != null)

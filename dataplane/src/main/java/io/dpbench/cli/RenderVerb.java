@@ -33,12 +33,8 @@ public final class RenderVerb implements Verb
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode: iptables or ipvs")
-    String mode;
-
-    @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = "rr", description = {
-        "ipvs mode: kube-proxy's --ipvs-scheduler: rr, wrr, lc, wlc, sed, nq, sh, dh, mh (default: ${DEFAULT-VALUE})"})
-    String scheduler;
+    @Mixin
+    ModeOptions modeOptions;
 
     @Option(names = "--sched-flags", paramLabel = "FLAGS", defaultValue = "", description = {
         "ipvs mode: scheduler flags as ipvsadm -b takes them: sh-fallback,sh-port or mh-fallback,mh-port"})
@@ -93,21 +89,21 @@ public final class RenderVerb implements Verb
     @Override
     public Integer call() throws Exception
     {
-        if (!"iptables".equals(mode) && !"ipvs".equals(mode))
+        if (!"iptables".equals(modeOptions.mode) && !"ipvs".equals(modeOptions.mode))
         {
-            throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode render knows (iptables, ipvs)");
+            throw new ParameterException(spec.commandLine(), "--mode: '" + modeOptions.mode + "' is not a mode render knows (iptables, ipvs)");
         }
-        if (!"ipvs".equals(mode) && (ipsetFile != null || iptablesFile != null))
+        if (!"ipvs".equals(modeOptions.mode) && (ipsetFile != null || iptablesFile != null))
         {
             throw new ParameterException(spec.commandLine(), "--ipset and --iptables are for --mode ipvs");
         }
-        if ("ipvs".equals(mode))
+        if ("ipvs".equals(modeOptions.mode))
         {
             final io.dpbench.ipvs.SchedulerFlags flags = ipvsFlags(spec, schedFlags);
             final io.dpbench.ipvs.IpvsProxier proxier;
             try
             {
-                proxier = new io.dpbench.ipvs.IpvsProxier(node.toNodeConfig(), scheduler, flags).mhTableSize(mhTableSize);
+                proxier = new io.dpbench.ipvs.IpvsProxier(node.toNodeConfig(), modeOptions.scheduler, flags).mhTableSize(mhTableSize);
             }
             catch (final IllegalArgumentException ex)
             {

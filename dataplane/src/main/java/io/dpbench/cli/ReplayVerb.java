@@ -45,8 +45,6 @@ public final class ReplayVerb implements Verb
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode")
-    String mode;
 
     @Option(names = "--in", required = true, paramLabel = "FILE", description = "pcap to read")
     Path in;
@@ -54,20 +52,9 @@ public final class ReplayVerb implements Verb
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "pcap of the frames that leave")
     Path out;
 
-    @Option(names = {"--conntrack", "--table"}, paramLabel = "FILE",
-        description = "keep the conntrack table in FILE (created or reopened: a restarted replay continues its flows)")
-    Path conntrack;
 
-    @Option(names = "--max-conntrack", paramLabel = "N", description = "nf_conntrack_max (default: kube-proxy's "
-        + "max(131072, 32768 x cores))")
-    Integer maxConntrack;
 
-    @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = "rr", description = "ipvs mode: scheduler (default: ${DEFAULT-VALUE})")
-    String scheduler;
 
-    @Option(names = "--random-seed", paramLabel = "S", defaultValue = "1", description = "seed of iptables mode's "
-        + "'-m statistic --mode random' draws, so that a replay is reproducible (default: ${DEFAULT-VALUE})")
-    long seed;
 
     @Option(names = "--linger", paramLabel = "SECONDS", defaultValue = "0",
         description = "stay alive this long after the last frame, table open (for restart tests) (default: ${DEFAULT-VALUE})")
@@ -83,19 +70,17 @@ public final class ReplayVerb implements Verb
         "(default: 0, no overlay)"})
     int nodes;
 
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = {
-        "worker threads (1-64): frames are steered so that both directions of a connection meet on one worker",
-        "(by the client's address; masqueraded replies by their SNAT port, each worker using its own ports); each",
-        "worker has its own stages, conntrack cache and proxy state (rr cursors, random draws) over the shared",
-        "conntrack table. Output is written in input order, so with a flow-hash scheduler (IPVS sh or mh) it is the",
-        "same for any N, except for masqueraded flows whose client port another worker owns (a worker keeps a",
-        "client's port as its SNAT port only when it is one of its own) (default: ${DEFAULT-VALUE})"})
-    int workers;
 
     @Option(names = "--stages", paramLabel = "LIST", description = {
         "the stage chain each worker runs, comma-separated, from: decap, conntrack, route, encap, tx (default:",
         "" + StageChain.OVERLAY + " with --nodes, else " + StageChain.PLAIN + ")"})
     String stages;
+
+    @Mixin
+    ModeOptions modeOptions;
+
+    @Mixin
+    DataplaneOptions dataplane;
 
     @Mixin
     ClusterOptions cluster;
@@ -109,7 +94,7 @@ public final class ReplayVerb implements Verb
         final NodeConfig config = config();
         final ClusterModel model = cluster.load(spec.commandLine().getErr(), nodes);
         final Map<String, Object> counters = new LinkedHashMap<>();
-        final OutputFile output = OutputFile.create(spec, out, "--out", PcapReader.GLOBAL_HEADER_LENGTH, in, conntrack);
+        final OutputFile output = OutputFile.create(spec, out, "--out", PcapReader.GLOBAL_HEADER_LENGTH, in, dataplane.conntrack);
         try
         {
             replay(config, model, counters, output);
@@ -129,8 +114,9 @@ public final class ReplayVerb implements Verb
     /** The node's settings from the options, every bad one named (bad usage). */
     private NodeConfig config()
     {
-        final NodeConfig.Builder b = NodeConfig.builder().mode(mode).scheduler(scheduler).seed(seed).workers(workers)
-            .overlayNodes(nodes).stages(stages).maxConntrack(maxConntrack).conntrackFile(conntrack)
+        final NodeConfig.Builder b = NodeConfig.builder().mode(modeOptions.mode).scheduler(modeOptions.scheduler).seed(dataplane.seed)
+            .workers(dataplane.workers)
+            .overlayNodes(nodes).stages(stages).maxConntrack(dataplane.maxConntrack).conntrackFile(dataplane.conntrack)
             .kubeProxy(node.toNodeConfig()).overflow(Pipeline.Overflow.WAIT);
         if (nodes < 0)
         {
@@ -166,7 +152,7 @@ public final class ReplayVerb implements Verb
             {
                 if (node.table().recovered())
                 {
-                    spec.commandLine().getErr().println("replay: " + conntrack + ": recovered the table (its last writer"
+                    spec.commandLine().getErr().println("replay: " + dataplane.conntrack + ": recovered the table (its last writer"
                         + " did not close it, e.g. killed)");
                 }
                 final FrameLog[] logs = new FrameLog[config.workers()];

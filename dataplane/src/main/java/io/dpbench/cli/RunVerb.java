@@ -52,20 +52,13 @@ public final class RunVerb implements Verb
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode")
-    String mode;
 
-    @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = "rr", description = "ipvs mode: scheduler (default: ${DEFAULT-VALUE})")
-    String scheduler;
 
-    @Option(names = "--random-seed", paramLabel = "S", defaultValue = "1", description = "iptables mode: seed of the statistic draws (default: ${DEFAULT-VALUE})")
-    long seed;
 
-    @Option(names = "--nodes", paramLabel = "K", defaultValue = "4", description = "nodes of the overlay, this one is node 0 (default: ${DEFAULT-VALUE})")
-    int nodes;
+    @Option(names = "--nodes", paramLabel = "K", description = {"nodes of the overlay, this one is node 0 (default: 4, or as "
+        + "many as a synthetic cluster's pods need, 200 a node)"})
+    Integer nodesOption;
 
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "pipeline workers (default: ${DEFAULT-VALUE})")
-    int workers;
 
     @Option(names = "--sockets", paramLabel = "N", description = "UDP sockets on the port (SO_REUSEPORT), each read by its "
         + "own thread, a producer of its own rings to every worker (default: one per worker)")
@@ -83,11 +76,7 @@ public final class RunVerb implements Verb
     @Option(names = "--vni", paramLabel = "VNI", defaultValue = "1", description = "VXLAN network identifier (default: ${DEFAULT-VALUE})")
     int vni;
 
-    @Option(names = {"--conntrack", "--table"}, paramLabel = "FILE", description = "keep the conntrack table in FILE")
-    Path conntrack;
 
-    @Option(names = "--max-conntrack", paramLabel = "N", description = "nf_conntrack_max (default: kube-proxy's max(131072, 32768 x cores))")
-    Integer maxConntrack;
 
     @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "0", description = "stop after this long; 0 = run until SIGTERM (default: ${DEFAULT-VALUE})")
     double duration;
@@ -110,6 +99,12 @@ public final class RunVerb implements Verb
     boolean jsonLines;
 
     @Mixin
+    ModeOptions modeOptions;
+
+    @Mixin
+    DataplaneOptions dataplane;
+
+    @Mixin
     ClusterOptions cluster;
 
     @Mixin
@@ -118,6 +113,7 @@ public final class RunVerb implements Verb
     @Override
     public Integer call() throws Exception
     {
+        final int workers = dataplane.workers;
         if (workers < 1 || workers > 64)
         {
             throw new ParameterException(spec.commandLine(), "--workers must be between 1 and 64, got " + workers);
@@ -162,6 +158,7 @@ public final class RunVerb implements Verb
         {
             throw new ParameterException(spec.commandLine(), "--vni must be in 0..16777215, got " + vni);
         }
+        final int nodes = nodesOption != null ? nodesOption : cluster.nodesNeeded(4);
         if (duration < 0 || interval < 0 || nodes < 1 || nodes > 254)
         {
             throw new ParameterException(spec.commandLine(), "--duration and --interval must be 0 or more, --nodes 1..254");
@@ -173,11 +170,12 @@ public final class RunVerb implements Verb
             // does not wait), workers that back off when idle (rx is Netty's event loop, asleep in epoll_wait); the
             // vxlan device's VNI is --vni; its UDP port in the headers it builds stays flannel's, which the wire's tx
             // reads to tell VXLAN from local frames before it cuts the outer headers off (--port is the sockets')
-            config = NodeConfig.builder().mode(mode).scheduler(scheduler).seed(seed).workers(workers)
+            config = NodeConfig.builder().mode(modeOptions.mode).scheduler(modeOptions.scheduler)
+                .seed(dataplane.seed).workers(workers)
                 .sockets(socketCount).overlayNodes(nodes).vxlan(VxlanConfig.flannel().withVni(vni))
                 .stages("conntrack,route,encap,tx").ringBatches(WireNode.RING_BATCHES).maxFrame(WireNode.MAX_FRAME)
-                .overflow(Pipeline.Overflow.DROP).idle(Pipeline.Idle.BACKOFF).maxConntrack(maxConntrack)
-                .conntrackFile(conntrack).kubeProxy(node.toNodeConfig()).build();
+                .overflow(Pipeline.Overflow.DROP).idle(Pipeline.Idle.BACKOFF).maxConntrack(dataplane.maxConntrack)
+                .conntrackFile(dataplane.conntrack).kubeProxy(node.toNodeConfig()).build();
         }
         catch (final IllegalArgumentException ex)
         {
@@ -194,18 +192,18 @@ public final class RunVerb implements Verb
         {
             throw new ParameterException(spec.commandLine(), "--listen: " + ex.getMessage());
         }
-        try (Node dataplane = Node.open(config, model))
+        try (Node running = Node.open(config, model))
         {
-            final ConntrackTable table = dataplane.table();
+            final ConntrackTable table = running.table();
             if (table.recovered())
             {
-                spec.commandLine().getErr().println("run: " + conntrack + ": recovered the table (its last writer did"
+                spec.commandLine().getErr().println("run: " + dataplane.conntrack + ": recovered the table (its last writer did"
                     + " not close it, e.g. killed); its connections are kept");
             }
             final WireNode wire;
             try
             {
-                wire = new WireNode(addresses, outputs -> dataplane.start(outputs, WireNode::flushStage), vni, reflect,
+                wire = new WireNode(addresses, outputs -> running.start(outputs, WireNode::flushStage), vni, reflect,
                     socketCount, copyFrames);
             }
             catch (final IllegalStateException ex)

@@ -51,6 +51,16 @@ public final class SyntheticCluster
     {
     }
 
+    /**
+     * The overlay nodes a synthetic cluster of {@code pods} endpoint pods is given when the user names none: at
+     * least {@code minimum}, and enough that each node's /24 (253 pods) keeps about a fifth free for the clients a
+     * load generator places there (200 endpoint pods a node), at most 245 (the overlay's limit).
+     */
+    public static int nodesFor(final long pods, final int minimum)
+    {
+        return (int)Math.max(minimum, Math.min(245, (pods + 199) / 200));
+    }
+
     public static ClusterModel generate(final int services, final int endpoints, final long seed, final Mix mix)
     {
         return generate(services, endpoints, seed, mix, 0);

@@ -13,6 +13,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -62,11 +63,8 @@ public final class LoadgenVerb implements Verb
     @Option(names = "--reflect", description = "wire mode against `dpbench run --reflect`: count round trips only (the host's UDP limit)")
     boolean reflect;
 
-    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode")
-    String mode;
-
-    @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = "rr", description = "ipvs mode: scheduler (default: ${DEFAULT-VALUE})")
-    String scheduler;
+    @Mixin
+    io.dpbench.cli.ModeOptions modeOptions;
 
     @Option(names = "--services", paramLabel = "N", defaultValue = "100", description = "Services of the realistic mix (default: ${DEFAULT-VALUE})")
     int services;
@@ -82,8 +80,9 @@ public final class LoadgenVerb implements Verb
         "--target, give dpbench run the same --services --endpoints --seed --mix --nodes"})
     String mix;
 
-    @Option(names = "--nodes", paramLabel = "K", defaultValue = "4", description = "nodes of the overlay; this node is node 0 (default: ${DEFAULT-VALUE})")
-    int nodes;
+    @Option(names = "--nodes", paramLabel = "K", description = "nodes of the overlay; this node is node 0 (default: 4, or "
+        + "as many as the pods need, 200 a node, as dpbench run sizes them)")
+    Integer nodes;
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "pipeline workers (default: ${DEFAULT-VALUE})")
     int workers;
@@ -237,9 +236,13 @@ public final class LoadgenVerb implements Verb
     public Integer call() throws Exception
     {
         applyProfileAndFile();
-        if (!"iptables".equals(mode) && !"ipvs".equals(mode))
+        if (nodes == null)
         {
-            throw new ParameterException(spec.commandLine(), "--mode: expected iptables or ipvs, got '" + mode + "'");
+            nodes = io.dpbench.model.SyntheticCluster.nodesFor((long)services * endpoints, 4);
+        }
+        if (!"iptables".equals(modeOptions.mode) && !"ipvs".equals(modeOptions.mode))
+        {
+            throw new ParameterException(spec.commandLine(), "--mode: expected iptables or ipvs, got '" + modeOptions.mode + "'");
         }
         final int frameSize;
         if ("imix".equalsIgnoreCase(size))
@@ -270,7 +273,7 @@ public final class LoadgenVerb implements Verb
             throw new ParameterException(spec.commandLine(), "--packets must be 0 or more, got " + packets);
         }
         final Path run = out.resolve(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
-            .format(Instant.now()) + "-loadgen-" + mode + (workers > 1 ? "-w" + workers : ""));
+            .format(Instant.now()) + "-loadgen-" + modeOptions.mode + (workers > 1 ? "-w" + workers : ""));
         if (inProcess && target != null)
         {
             throw new ParameterException(spec.commandLine(), "--in-process and --target exclude each other");
@@ -300,7 +303,7 @@ public final class LoadgenVerb implements Verb
         try
         {
             io.dpbench.model.SyntheticCluster.Mix.parse(mix);
-            options = new LoadGenerator.Options(mode, scheduler, workers, (long)(durationSeconds * 1e9), packets, rate,
+            options = new LoadGenerator.Options(modeOptions.mode, modeOptions.scheduler, workers, (long)(durationSeconds * 1e9), packets, rate,
                 new WorkloadSpec(services, endpoints, seed, nodes, flows, newFlowShare, zipf, frameSize, tcpShare,
                     io.dpbench.model.SyntheticCluster.Mix.parse(mix)),
                 warmupSeconds * 1_000_000_000L, maxConntrack != null ? maxConntrack
@@ -358,7 +361,7 @@ public final class LoadgenVerb implements Verb
             summary.put("environment", environment);
             Files.writeString(run.resolve("summary.json"), json.writeValueAsString(summary) + "\n");
             Files.writeString(run.resolve("environment.json"), json.writeValueAsString(environment) + "\n");
-            plot(result.latency(), run.resolve("latency.png"), mode + ", " + services + " Services, "
+            plot(result.latency(), run.resolve("latency.png"), modeOptions.mode + ", " + services + " Services, "
                 + (rate > 0 ? String.format(Locale.ROOT, "%,d pps open loop", rate) : "closed loop"));
             o.println(new ObjectMapper().writeValueAsString(result.summary()));
             o.println("loadgen: run folder " + run);

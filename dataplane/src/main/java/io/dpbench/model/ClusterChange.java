@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -160,27 +159,33 @@ public final class ClusterChange
                 changedServices.add(name.namespacedName());
             }
         }
+        added.sort(null);
+        removed.sort(null);
+        updated.sort(null);
 
         final Map<ServicePortName, List<ServicePortEndpoints.Info>> epBefore = previousEndpoints.byServicePort();
         final Map<ServicePortName, List<ServicePortEndpoints.Info>> epAfter = nextEndpoints.byServicePort();
-        final TreeSet<ServicePortName> names = new TreeSet<>(epBefore.keySet());
-        names.addAll(epAfter.keySet());
         final List<EndpointChange> endpointChanges = new ArrayList<>();
-        final Set<String> endpointServices = new TreeSet<>();
-        for (final ServicePortName name : names)
+        for (final Map.Entry<ServicePortName, List<ServicePortEndpoints.Info>> e : epAfter.entrySet())
         {
-            final List<ServicePortEndpoints.Info> old = epBefore.getOrDefault(name, List.of());
-            final List<ServicePortEndpoints.Info> now = epAfter.getOrDefault(name, List.of());
-            if (old.equals(now))
+            final List<ServicePortEndpoints.Info> old = epBefore.getOrDefault(e.getKey(), List.of());
+            if (!old.equals(e.getValue()))
             {
-                continue;
+                endpointChanges.add(endpointChange(e.getKey(), old, e.getValue()));
             }
-            final EndpointChange c = endpointChange(name, old, now);
-            if (!c.added().isEmpty() || !c.removed().isEmpty() || !c.updated().isEmpty())
+        }
+        for (final Map.Entry<ServicePortName, List<ServicePortEndpoints.Info>> e : epBefore.entrySet())
+        {
+            if (!epAfter.containsKey(e.getKey()) && !e.getValue().isEmpty())
             {
-                endpointChanges.add(c);
-                endpointServices.add(name.namespacedName());
+                endpointChanges.add(endpointChange(e.getKey(), e.getValue(), List.of()));
             }
+        }
+        endpointChanges.sort((a, b) -> a.servicePort().compareTo(b.servicePort()));
+        final Set<String> endpointServices = new TreeSet<>();
+        for (final EndpointChange c : endpointChanges)
+        {
+            endpointServices.add(c.servicePort().namespacedName());
         }
         changedServices.addAll(endpointServices);
 
@@ -204,7 +209,7 @@ public final class ClusterChange
 
     private static Map<ServicePortName, PortInfo> servicePorts(final ClusterModel model)
     {
-        final Map<ServicePortName, PortInfo> map = new TreeMap<>();
+        final Map<ServicePortName, PortInfo> map = new HashMap<>(model.services().size() * 2);
         for (final Service s : model.services())
         {
             if (!s.hasClusterIP())

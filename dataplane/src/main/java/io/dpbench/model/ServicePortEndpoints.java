@@ -60,10 +60,11 @@ public final class ServicePortEndpoints
                 {
                     final boolean local = !e.nodeName().isEmpty() && e.nodeName().equals(node.nodeName());
                     final Info info = new Info(e.address(), port.port(), e.ready(), e.serving(), e.terminating(), local);
-                    final Info existing = map.get(info.hostPort());
+                    final String hostPort = info.hostPort();
+                    final Info existing = map.get(hostPort);
                     if (existing == null || (local && !existing.local()))
                     {
-                        map.put(info.hostPort(), info);
+                        map.put(hostPort, info);
                     }
                 }
             }
@@ -71,9 +72,15 @@ public final class ServicePortEndpoints
         final Map<ServicePortName, List<Info>> sorted = new HashMap<>();
         for (final Map.Entry<ServicePortName, Map<String, Info>> e : collected.entrySet())
         {
-            final List<Info> list = new ArrayList<>(e.getValue().values());
-            list.sort(Comparator.comparing(Info::hostPort));
-            sorted.put(e.getKey(), List.copyOf(list));
+            // sorted by ip:port as strings, the map's keys (not rebuilt per comparison)
+            final List<Map.Entry<String, Info>> entries = new ArrayList<>(e.getValue().entrySet());
+            entries.sort(Map.Entry.comparingByKey());
+            final Info[] list = new Info[entries.size()];
+            for (int i = 0; i < list.length; i++)
+            {
+                list[i] = entries.get(i).getValue();
+            }
+            sorted.put(e.getKey(), List.of(list));
         }
         return new ServicePortEndpoints(sorted);
     }

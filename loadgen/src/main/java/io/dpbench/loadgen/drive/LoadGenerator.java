@@ -1,5 +1,7 @@
 package io.dpbench.loadgen.drive;
 
+import io.dpbench.control.ClusterSync;
+import io.dpbench.control.SyncReport;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.loadgen.workload.Popularity;
 import io.dpbench.loadgen.workload.WorkloadSpec;
@@ -46,6 +48,13 @@ import java.util.function.IntFunction;
  * Open loop (a rate) drops at a full ring (counted); closed loop (rate 0) waits, with at most one exchange in flight
  * per flow. A flow whose reply does not come within 500 ms is counted as timed out and replaced. At the end the
  * generator stops, lets what is in flight come back, and checks the accounting: sent = received + counted drops.
+ * <p>
+ * A new flow's first request must reach a current endpoint of its Service ({@link #staleBackends()} counts those that
+ * did not). The cluster may change during a run ({@link #clusterChanged}): in-process the generator's own node is
+ * told (its {@link ClusterSync}), then its checks follow the new endpoints for flows whose first request leaves
+ * afterwards; flows already under way may keep their old backends (TCP keeps its conntrack entry), and a UDP flow whose
+ * backend went away may move to a current one ({@link #udpRebalanced()}: kube-proxy deletes such flows' entries). The
+ * generator keeps the frontends it started with.
  */
 public final class LoadGenerator
 {
@@ -146,6 +155,21 @@ public final class LoadGenerator
     /** Room before each frame built for sending: its node's VXLAN encapsulation (in-process) goes there. */
     static final int HEADROOM = 64;
 
+    // which backends a new flow may reach: the checks in force on this thread, and the newest told by any thread
+    private final NodeConfig node;
+    /** The in-process node's control path; null over the wire (the node is another process). */
+    private final ClusterSync sync;
+    private final Object changeLock = new Object();
+    private volatile BackendChecks told;
+    private BackendChecks checks;
+    /** Bumped on this thread when new checks are taken up; a flow is checked when its first request left under them. */
+    private int epoch;
+    private final int[] flowEpoch;
+    private long newFlowsChecked;
+    private long staleBackends;
+    private long udpRebalanced;
+    private long clusterChanges;
+
     // control from other threads (a soak's driver): commands run on this generator's thread, between turns
     private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(64);
     private final java.util.function.Consumer<Runnable> runCommand = Runnable::run;
@@ -185,7 +209,7 @@ public final class LoadGenerator
         }
         final ClusterModel model = SyntheticCluster.generate(spec.services(), spec.endpoints(), spec.seed(),
             spec.mix(), spec.nodes());
-        final NodeConfig node = NodeConfig.defaults();
+        node = NodeConfig.defaults();
         topology = OverlayTopology.generate(spec.nodes());
 
         // frontends and the clients (node 0's pod addresses that are not endpoints)
@@ -228,6 +252,7 @@ public final class LoadGenerator
         exchanges = new int[flows];
         awaitingSince = new long[flows];
         backend = new long[flows];
+        flowEpoch = new int[flows];
         ready = new IntArrayQueue(flows, -1);
         random = new SplittableRandom(spec.seed() * 31 + 7);
 
@@ -251,18 +276,20 @@ public final class LoadGenerator
         clientNextPort = new int[clients.length];
 
 
-        // the dataplane: one selector per worker over the same cluster
-        final IntFunction<NewFlowSelector> selectors;
+        // the dataplane: one selector per worker over the same cluster, each following the node's cluster changes
+        // (the node is another process in wire mode: no selectors here)
         try
         {
-            // the node is another process in wire mode: no selectors here
-            selectors = options.target() != null ? null
-                : io.dpbench.cli.Selectors.of(options.mode(), options.scheduler(), spec.seed(), model, node);
+            sync = options.target() != null ? null
+                : new ClusterSync(options.mode(), options.scheduler(), spec.seed(), node, model, options.workers());
         }
-        catch (final io.dpbench.model.RuleParseException ex)
+        catch (final IllegalArgumentException ex)
         {
-            throw new IllegalStateException("the rendered rules do not parse: " + ex.getMessage(), ex);
+            throw new IllegalArgumentException("--" + ex.getMessage(), ex); // "--scheduler: ..." as the options name it
         }
+        final IntFunction<NewFlowSelector> selectors = sync == null ? null : sync::followingSelector;
+        checks = checksFor(model);
+        told = checks;
         if (options.maxConntrack() < 1)
         {
             throw new IllegalArgumentException("--max-conntrack must be at least 1, got " + options.maxConntrack());
@@ -359,6 +386,106 @@ public final class LoadGenerator
         return retransmissions;
     }
 
+    /**
+     * Any thread, during or before {@link #run()}: the cluster is now {@code next}. In-process, the generator's node
+     * applies it first (on the calling thread; its workers pick it up at their next new flow) and the sync's report is
+     * returned; then the generator's checks follow {@code next} for every flow whose first request leaves after its
+     * next turn. Over the wire, the node is another process: tell it first (and wait for its sync), then call this;
+     * null is returned. Concurrent calls are applied in turn.
+     */
+    public SyncReport clusterChanged(final ClusterModel next)
+    {
+        synchronized (changeLock)
+        {
+            final SyncReport report = sync == null ? null : sync.apply(next);
+            expectCluster(next);
+            return report;
+        }
+    }
+
+    /** Only the checks follow {@code next} (what {@link #clusterChanged} does over the wire); any thread. */
+    void expectCluster(final ClusterModel next)
+    {
+        told = checksFor(next); // a volatile write: the generator's thread takes the checks up at its next turn
+    }
+
+    /** New flows whose first request reached a backend since the checks in force when it left. */
+    public long newFlowsChecked()
+    {
+        return newFlowsChecked;
+    }
+
+    /** Of {@link #newFlowsChecked()}, those that reached a backend that was not an endpoint of their Service: must be 0. */
+    public long staleBackends()
+    {
+        return staleBackends;
+    }
+
+    /** UDP flows whose request reached a new backend after their old one left the cluster (not a backend change). */
+    public long udpRebalanced()
+    {
+        return udpRebalanced;
+    }
+
+    /** Cluster changes this generator's checks took up. */
+    public long clusterChanges()
+    {
+        return clusterChanges;
+    }
+
+    /**
+     * Per frontend of this generator, in its target order, the backends (address << 16 | port, sorted) a new flow to
+     * it may reach under {@code model}: the endpoints kube-proxy's categorization gives cluster-IP traffic (the local
+     * ones under internalTrafficPolicy Local), in both modes. Immutable once built.
+     */
+    private record BackendChecks(long[][] tcp, long[][] udp)
+    {
+    }
+
+    private BackendChecks checksFor(final ClusterModel model)
+    {
+        final java.util.Map<Long, long[]> byFrontend = new java.util.HashMap<>();
+        final ServicePortEndpoints endpoints = ServicePortEndpoints.of(model, node);
+        for (final Service service : model.services())
+        {
+            if (!service.hasClusterIP())
+            {
+                continue;
+            }
+            for (final ServicePort port : service.ports())
+            {
+                final ServicePortEndpoints.Categorized c = endpoints.categorize(service, port);
+                final long[] allowed = (c.internalPolicyLocal() ? c.local() : c.cluster()).stream()
+                    .mapToLong(e -> ((Ipv4Address.parse(e.ip()) & 0xFFFF_FFFFL) << 16) | e.port()).sorted().toArray();
+                byFrontend.put(frontendKey(port.protocol().number(), Ipv4Address.parse(service.clusterIP()), port.port()),
+                    allowed);
+            }
+        }
+        final long[][] tcpChecks = new long[tcpVip.length][];
+        for (int i = 0; i < tcpChecks.length; i++)
+        {
+            tcpChecks[i] = byFrontend.getOrDefault(frontendKey(6, tcpVip[i], tcpPort[i]), new long[0]);
+        }
+        final long[][] udpChecks = new long[udpVip.length][];
+        for (int i = 0; i < udpChecks.length; i++)
+        {
+            udpChecks[i] = byFrontend.getOrDefault(frontendKey(17, udpVip[i], udpPort[i]), new long[0]);
+        }
+        return new BackendChecks(tcpChecks, udpChecks);
+    }
+
+    private static long frontendKey(final int protocol, final int address, final int port)
+    {
+        return ((long)protocol << 48) | ((address & 0xFFFF_FFFFL) << 16) | port;
+    }
+
+    /** Whether {@code key} (address << 16 | port) is a backend a new flow of {@code flow}'s Service may reach now. */
+    private boolean allowed(final int flow, final long key)
+    {
+        final long[] backends = tcp[flow] ? checks.tcp()[target[flow]] : checks.udp()[target[flow]];
+        return java.util.Arrays.binarySearch(backends, key) >= 0;
+    }
+
     private void startFlow(final int i)
     {
         tcp[i] = spec.tcpShare() >= 1 || spec.tcpShare() > 0 && random.nextDouble() < spec.tcpShare();
@@ -371,6 +498,7 @@ public final class LoadGenerator
         exchanges[i] = 0;
         awaitingSince[i] = 0;
         backend[i] = -1;
+        flowEpoch[i] = -1;
         ready.addInt(i);
         newFlows++;
     }
@@ -397,6 +525,13 @@ public final class LoadGenerator
                     || options.maxPackets() > 0 && requests >= options.maxPackets() || stopRequested)
                 {
                     break;
+                }
+                final BackendChecks newest = told;
+                if (newest != checks)
+                {
+                    checks = newest;
+                    epoch++;
+                    clusterChanges++;
                 }
                 final long before = sent + received;
                 transport.poll(frames, 256);
@@ -542,10 +677,26 @@ public final class LoadGenerator
                 if (backend[flow] == -1)
                 {
                     backend[flow] = key;
+                    if (flowEpoch[flow] == epoch)
+                    {
+                        newFlowsChecked++; // its first request left under the checks in force
+                        if (!allowed(flow, key))
+                        {
+                            staleBackends++;
+                        }
+                    }
                 }
                 else if (backend[flow] != key)
                 {
-                    backendChanged++;
+                    if (!tcp[flow] && !allowed(flow, backend[flow]) && allowed(flow, key))
+                    {
+                        udpRebalanced++; // its backend left: kube-proxy deleted its entry, the next datagram moved
+                        backend[flow] = key;
+                    }
+                    else
+                    {
+                        backendChanged++;
+                    }
                 }
                 if (markedBackend != null && markedGeneration[flow] == gen && markedBackend[flow] != -1)
                 {
@@ -645,6 +796,10 @@ public final class LoadGenerator
         }
         awaitingSince[flow] = System.nanoTime();
         requests++;
+        if (flowEpoch[flow] == -1)
+        {
+            flowEpoch[flow] = epoch; // its first request: checked against the cluster in force now
+        }
         sendFrame(flow, flags, REQUEST, sentAt);
     }
 

@@ -337,6 +337,26 @@ public final class ConntrackNatEngine
     {
         reaped += table.reap(nowMillis, 1, cache);
         table.clock(nowMillis);
+        if (housekeeper != null)
+        {
+            housekeeper.run(table, cache);
+        }
+    }
+
+    /** More bounded work on the engine's own thread at each housekeeping turn (e.g. the control path's cleanups). */
+    @FunctionalInterface
+    public interface Housekeeper
+    {
+        void run(ConntrackTable view, FlowCache cache);
+    }
+
+    private Housekeeper housekeeper;
+
+    /** Run {@code work} at each housekeeping turn, on the engine's thread. */
+    public ConntrackNatEngine housekeeper(final Housekeeper work)
+    {
+        this.housekeeper = work;
+        return this;
     }
 
     /** Write every change the cache still holds through to the table (end of a replay, shutdown). */

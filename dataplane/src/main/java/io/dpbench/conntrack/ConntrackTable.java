@@ -472,6 +472,64 @@ public final class ConntrackTable implements AutoCloseable
 
     private int reapCursor;
 
+    /** The map's segments: what {@link #removeStale(StaleUdpFlows, int, int)} walks, one at a time. */
+    public int segments()
+    {
+        return map.segments();
+    }
+
+    /**
+     * kube-proxy's conntrack cleanup for UDP Services: remove every connection {@code stale} matches (see
+     * {@link StaleUdpFlows}) among those this table may touch (a {@link #view}'s own; all for the table itself).
+     * Walks the whole map; returns how many connections were removed. A worker's {@link FlowCache} must drop the
+     * same connections ({@link FlowCache#invalidate(StaleUdpFlows)}), or it keeps translating them.
+     */
+    public int removeStale(final StaleUdpFlows stale)
+    {
+        return removeStale(stale, 0, map.segments());
+    }
+
+    /**
+     * As {@link #removeStale(StaleUdpFlows)} over segments {@code first} to {@code first + count - 1} only (bounded
+     * work between a worker's batches: a full pass is {@link #segments()} segments). Returns how many were removed.
+     */
+    public int removeStale(final StaleUdpFlows stale, final int first, final int count)
+    {
+        int removed = 0;
+        final int end = Math.min(map.segments(), first + count);
+        final java.util.List<long[]> matched = new java.util.ArrayList<>();
+        for (int segment = Math.max(0, first); segment < end; segment++)
+        {
+            matched.clear();
+            try (net.openhft.chronicle.map.MapSegmentContext<byte[], byte[], ?> context = map.segmentContext(segment))
+            {
+                context.forEachSegmentEntry(entry ->
+                {
+                    final Data<byte[]> v = entry.value();
+                    final long o = v.offset();
+                    if (v.bytes().readInt(o + 52) == ConntrackRecord.KIND_ENTRY
+                        && stale.matches(v.bytes().readLong(o), v.bytes().readLong(o + 8), v.bytes().readLong(o + 16)))
+                    {
+                        matched.add(new long[]{v.bytes().readLong(o), v.bytes().readLong(o + 8)});
+                    }
+                });
+            }
+            for (final long[] k : matched)
+            {
+                if (owner != null && !owner.owns(k[0], k[1]))
+                {
+                    continue; // another worker's connection: it cleans its own
+                }
+                if (lookup(k[0], k[1], scratch) == ORIGINAL && stale.matches(scratch))
+                {
+                    remove(scratch);
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
     public long earlyDrops()
     {
         return earlyDrops;

@@ -250,6 +250,25 @@ public final class FlowCache
         replyKeys[2 * slot + 1] = 0;
     }
 
+    /**
+     * Forget every cached connection {@code stale} matches (kube-proxy's UDP cleanup, on the worker's thread, with
+     * {@link ConntrackTable#removeStale} on its table view). Unwritten counters of those connections are dropped with
+     * them: the connections are being deleted. Returns how many were forgotten.
+     */
+    public int invalidate(final StaleUdpFlows stale)
+    {
+        int n = 0;
+        for (int s = 0; s < size; s++)
+        {
+            if (flag(s, VALID) && stale.matches(slotRecord(s)))
+            {
+                invalidate(s);
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** The cached expiry of a connection by its original tuple, or -1 when it is not cached. */
     public long cachedExpiry(final long originalAddresses, final long originalPorts)
     {

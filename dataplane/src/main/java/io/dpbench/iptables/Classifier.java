@@ -58,6 +58,30 @@ public final class Classifier
         }
     }
 
+    /**
+     * Take over the state a previous classifier of the same thread built up, when a rule set replaces another (a
+     * sync): its random generator's position, and the addresses of every {@code -m recent} table whose name both rule
+     * sets have (the kernel keeps an xt_recent table while some rule names it, so ClientIP affinity survives an
+     * iptables-restore). {@code previous} must not be used afterwards: its tables now belong to this classifier.
+     * Costs a map lookup per table; no copy of addresses.
+     */
+    public Classifier continueFrom(final Classifier previous)
+    {
+        randomState = previous.randomState;
+        final String[] names = compiled.recentTables;
+        for (int i = 0; i < names.length; i++)
+        {
+            final int j = previous.compiled.recentTableIndex(names[i]);
+            if (j >= 0)
+            {
+                recentAddress[i] = previous.recentAddress[j];
+                recentStamp[i] = previous.recentStamp[j];
+                recentSize[i] = previous.recentSize[j];
+            }
+        }
+        return this;
+    }
+
     /** For trace: decide statistic branches from a script instead of the generator (null restores it). */
     public Classifier decider(final StatisticDecider decider)
     {

@@ -52,6 +52,8 @@ public final class CompiledRules
     final int[] localAddresses;
     final int nthCounters;
     final String[] recentTables;
+    /** {@link #recentTables} by name (never changed after construction, so shared by threads). */
+    private final java.util.Map<String, Integer> recentTableIndex;
     final IpSets ipSets;
     final int ruleCount;
 
@@ -75,6 +77,12 @@ public final class CompiledRules
         this.localAddresses = localAddresses;
         this.nthCounters = nthCounters;
         this.recentTables = recentTables;
+        final java.util.HashMap<String, Integer> byName = new java.util.HashMap<>();
+        for (int i = 0; i < recentTables.length; i++)
+        {
+            byName.put(recentTables[i], i);
+        }
+        this.recentTableIndex = byName;
         this.ipSets = ipSets;
         this.ruleCount = rules.length;
         this.header = new int[rules.length * STRIDE];
@@ -125,5 +133,12 @@ public final class CompiledRules
             return true;
         }
         return java.util.Arrays.binarySearch(localAddresses, address) >= 0;
+    }
+
+    /** The index of the {@code -m recent} table of this name, or -1 when no rule names it. */
+    int recentTableIndex(final String name)
+    {
+        final Integer i = recentTableIndex.get(name);
+        return i == null ? -1 : i;
     }
 }

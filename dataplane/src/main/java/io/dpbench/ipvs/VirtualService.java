@@ -179,6 +179,11 @@ public final class VirtualService
         destinations[0] = server;
         count++;
         server.owner(this);
+        if (templates != null)
+        {
+            // every server moved one place down the list: templates follow their server (the kernel's point to it)
+            templates.replaceAllLong((client, template) -> template + (1L << 48));
+        }
         scheduler.update(destinations, count);
         afterUpdate();
         return true;
@@ -199,7 +204,22 @@ public final class VirtualService
         destinations[--count] = null;
         if (templates != null)
         {
-            templates.clear(); // template values are list indices, which just shifted
+            // template values are list indices: those of the removed server go (the kernel's would find it
+            // unavailable and reschedule), those after it follow their server up the list
+            final Long2LongHashMap.EntryIterator it = templates.entrySet().iterator();
+            while (it.hasNext())
+            {
+                it.next();
+                final int index = (int)(it.getLongValue() >>> 48);
+                if (index == i)
+                {
+                    it.remove();
+                }
+                else if (index > i)
+                {
+                    it.setValue(it.getLongValue() - (1L << 48));
+                }
+            }
         }
         scheduler.update(destinations, count);
         afterUpdate();

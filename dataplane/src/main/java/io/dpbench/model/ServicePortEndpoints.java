@@ -38,9 +38,9 @@ public final class ServicePortEndpoints
     {
     }
 
-    private final Map<String, List<Info>> byPort;
+    private final Map<ServicePortName, List<Info>> byPort;
 
-    private ServicePortEndpoints(final Map<String, List<Info>> byPort)
+    private ServicePortEndpoints(final Map<ServicePortName, List<Info>> byPort)
     {
         this.byPort = byPort;
     }
@@ -48,44 +48,62 @@ public final class ServicePortEndpoints
     /** The endpoints map of a cluster as seen from {@code node}. */
     public static ServicePortEndpoints of(final ClusterModel cluster, final NodeConfig node)
     {
-        final Map<String, Map<String, Info>> collected = new HashMap<>();
+        final Map<ServicePortName, Map<String, Info>> collected = new HashMap<>();
         for (final EndpointSlice slice : cluster.endpointSlices())
         {
             for (final EndpointSlice.EndpointPort port : slice.ports())
             {
                 final Map<String, Info> map = collected.computeIfAbsent(
-                    key(slice.namespace(), slice.serviceName(), port.name(), port.protocol()), k -> new LinkedHashMap<>());
+                    new ServicePortName(slice.namespace(), slice.serviceName(), port.name(), port.protocol()),
+                    k -> new LinkedHashMap<>());
                 for (final Endpoint e : slice.endpoints())
                 {
                     final boolean local = !e.nodeName().isEmpty() && e.nodeName().equals(node.nodeName());
                     final Info info = new Info(e.address(), port.port(), e.ready(), e.serving(), e.terminating(), local);
-                    final Info existing = map.get(info.hostPort());
+                    final String hostPort = info.hostPort();
+                    final Info existing = map.get(hostPort);
                     if (existing == null || (local && !existing.local()))
                     {
-                        map.put(info.hostPort(), info);
+                        map.put(hostPort, info);
                     }
                 }
             }
         }
-        final Map<String, List<Info>> sorted = new HashMap<>();
-        for (final Map.Entry<String, Map<String, Info>> e : collected.entrySet())
+        final Map<ServicePortName, List<Info>> sorted = new HashMap<>();
+        for (final Map.Entry<ServicePortName, Map<String, Info>> e : collected.entrySet())
         {
-            final List<Info> list = new ArrayList<>(e.getValue().values());
-            list.sort(Comparator.comparing(Info::hostPort));
-            sorted.put(e.getKey(), list);
+            // sorted by ip:port as strings, the map's keys (not rebuilt per comparison)
+            final List<Map.Entry<String, Info>> entries = new ArrayList<>(e.getValue().entrySet());
+            entries.sort(Map.Entry.comparingByKey());
+            final Info[] list = new Info[entries.size()];
+            for (int i = 0; i < list.length; i++)
+            {
+                list[i] = entries.get(i).getValue();
+            }
+            sorted.put(e.getKey(), List.of(list));
         }
         return new ServicePortEndpoints(sorted);
-    }
-
-    private static String key(final String namespace, final String service, final String port, final Protocol protocol)
-    {
-        return namespace + "/" + service + "\u0000" + port + "\u0000" + protocol;
     }
 
     /** All endpoints of a service port, sorted as kube-proxy sorts them. */
     public List<Info> all(final Service service, final ServicePort port)
     {
-        return byPort.getOrDefault(key(service.namespace(), service.name(), port.name(), port.protocol()), List.of());
+        return all(ServicePortName.of(service, port));
+    }
+
+    /** All endpoints of a service port by its name, sorted as kube-proxy sorts them (empty when it has none). */
+    public List<Info> all(final ServicePortName name)
+    {
+        return byPort.getOrDefault(name, List.of());
+    }
+
+    /**
+     * kube-proxy's EndpointsMap: every service port some EndpointSlice names (whether or not its Service exists),
+     * with its endpoints. Unmodifiable.
+     */
+    public Map<ServicePortName, List<Info>> byServicePort()
+    {
+        return java.util.Collections.unmodifiableMap(byPort);
     }
 
     /** The node port a service port really has (0 for ClusterIP Services, whatever the spec says). */

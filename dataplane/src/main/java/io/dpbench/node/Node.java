@@ -10,7 +10,9 @@ import io.dpbench.pipeline.Pipeline;
 import io.dpbench.conntrack.ConntrackNatEngine;
 import io.dpbench.pipeline.Stage;
 import io.dpbench.pipeline.StageChain;
-import io.dpbench.select.NewFlowSelector;
+import io.dpbench.control.ClusterSync;
+import io.dpbench.control.SyncReport;
+import io.dpbench.control.SyncTotals;
 import io.dpbench.vxlan.OverlayTopology;
 
 import java.io.IOException;
@@ -33,18 +35,19 @@ public final class Node implements AutoCloseable
     private final ConntrackTable table;
     private final OverlayTopology topology;
     private final FlowSteering steering;
-    private final IntFunction<NewFlowSelector> selectors;
+    /** The proxy mode's per-worker state and how cluster changes reach it (the control path). */
+    private final ClusterSync sync;
     private ConntrackNatEngine[] engines;
     private Pipeline pipeline;
     private boolean closed;
 
     private Node(final NodeConfig config, final ClusterModel cluster, final ConntrackTable table,
-        final IntFunction<NewFlowSelector> selectors)
+        final ClusterSync sync)
     {
         this.config = config;
         this.cluster = cluster;
         this.table = table;
-        this.selectors = selectors;
+        this.sync = sync;
         this.topology = config.overlayNodes() > 0 ? OverlayTopology.generate(config.overlayNodes()) : null;
         // VXLAN for this node is steered (and parsed at rx) by its inner frame only where a decap stage will hand
         // conntrack that inner frame
@@ -58,12 +61,24 @@ public final class Node implements AutoCloseable
      */
     public static Node open(final NodeConfig config, final ClusterModel cluster) throws IOException, RuleParseException
     {
-        final IntFunction<NewFlowSelector> selectors = Selectors.of(config.mode(), config.scheduler(), config.seed(),
-            cluster, config.kubeProxy());
+        final ClusterSync sync;
+        try
+        {
+            sync = new ClusterSync(config.mode(), config.scheduler(), config.seed(), config.kubeProxy(), cluster,
+                config.workers());
+        }
+        catch (final IllegalStateException ex)
+        {
+            if (ex.getCause() instanceof RuleParseException parse)
+            {
+                throw parse;
+            }
+            throw ex;
+        }
         final ConntrackTable table = config.conntrackFile() != null
             ? ConntrackTable.persisted(config.conntrackFile(), config.maxConntrack())
             : ConntrackTable.inMemory(config.maxConntrack());
-        return new Node(config, cluster, table, selectors);
+        return new Node(config, cluster, table, sync);
     }
 
     /** Start the workers, worker w sending what leaves through {@code outputs.apply(w)}. */
@@ -86,8 +101,19 @@ public final class Node implements AutoCloseable
         engines = new ConntrackNatEngine[workers];
         pipeline = new Pipeline(steering, w ->
         {
-            engines[w] = new ConntrackNatEngine(selectors.apply(w), workers == 1 ? table : table.view(steering.owner(w)),
-                ConntrackTimeouts.kubernetesNode(), config.cacheSlots()).natPorts(w, workers);
+            // the worker's selector follows the cluster's changes (picked up at its next new flow); its housekeeping
+            // picks them up too and removes the UDP flows a change left stale, a few table segments at a time
+            final int worker = w;
+            engines[w] = new ConntrackNatEngine(sync.followingSelector(w), workers == 1 ? table : table.view(steering.owner(w)),
+                ConntrackTimeouts.kubernetesNode(), config.cacheSlots()).natPorts(w, workers)
+                .housekeeper((view, cache) ->
+                {
+                    sync.selector(worker);
+                    if (sync.staleUdpPending(worker))
+                    {
+                        sync.cleanStaleUdp(worker, view, cache, STALE_UDP_SEGMENTS);
+                    }
+                });
             final FrameOutput output = outputs.apply(w);
             final StageChain chain = StageChain.build(config.stageChain(), engines[w], topology, config.vxlan(), output);
             if (last == null)
@@ -113,6 +139,33 @@ public final class Node implements AutoCloseable
             engine.flush(nowMillis);
         }
         table.clock(nowMillis);
+    }
+
+    /** Table segments a worker's housekeeping looks at per turn for stale UDP flows (a turn each 100 ms). */
+    static final int STALE_UDP_SEGMENTS = 8;
+
+    /**
+     * The cluster is now {@code next} (the control thread): the proxy mode's state is brought to it in kube-proxy's
+     * manner (only what changed; see {@link ClusterSync#apply}), steering learns the new frontends and endpoints,
+     * and the workers pick both up without stopping traffic. Returns what was done and how long it took.
+     */
+    public synchronized SyncReport apply(final ClusterModel next)
+    {
+        final SyncReport report = sync.apply(next);
+        steering.update(next, config.kubeProxy());
+        return report;
+    }
+
+    /** The control path's totals: syncs, their durations, what they changed. */
+    public SyncTotals syncTotals()
+    {
+        return sync.totals();
+    }
+
+    /** The control path (its version, what each worker picked up). */
+    public ClusterSync sync()
+    {
+        return sync;
     }
 
     /** Every counter of the node now (exact once the pipeline has stopped). */

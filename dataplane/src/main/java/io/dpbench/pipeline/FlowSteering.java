@@ -39,9 +39,17 @@ import java.nio.ByteOrder;
 public final class FlowSteering
 {
     private final int workers;
-    private final LongHashSet frontends;
-    private final LongHashSet backends;
+    /**
+     * The Services' frontends and endpoints, replaced whole when the cluster changes ({@link #update}, the control
+     * thread): a volatile reference, so that an rx thread reads one consistent pair per frame (the sets are never
+     * changed once published).
+     */
+    private volatile Known known;
     private final int localVtep;
+
+    private record Known(LongHashSet frontends, LongHashSet backends)
+    {
+    }
     /** The node's own addresses: a reply to one of them was masqueraded, and its port names the worker. */
     private final int[] nodeAddresses;
     private final VxlanDecapsulator vxlan = new VxlanDecapsulator(VxlanConfig.flannel());
@@ -55,8 +63,7 @@ public final class FlowSteering
             throw new IllegalArgumentException("workers must be at least 1, got " + workers);
         }
         this.workers = workers;
-        this.frontends = frontends;
-        this.backends = backends;
+        this.known = new Known(frontends, backends);
         this.localVtep = localVtep;
     }
 
@@ -65,6 +72,19 @@ public final class FlowSteering
      * every endpoint. {@code localVtep} is this node's underlay address (0: no overlay).
      */
     public static FlowSteering of(final ClusterModel cluster, final NodeConfig node, final int workers, final int localVtep)
+    {
+        final Known k = known(cluster, node);
+        final int[] addresses = node.nodeIPs().stream().mapToInt(Ipv4Address::parse).toArray();
+        return new FlowSteering(workers, k.frontends(), k.backends(), addresses, localVtep);
+    }
+
+    /** The cluster changed (the control thread): steer by its frontends and endpoints from the next frame on. */
+    public void update(final ClusterModel cluster, final NodeConfig node)
+    {
+        known = known(cluster, node);
+    }
+
+    private static Known known(final ClusterModel cluster, final NodeConfig node)
     {
         final LongHashSet frontends = new LongHashSet();
         final LongHashSet backends = new LongHashSet();
@@ -100,9 +120,9 @@ public final class FlowSteering
                 }
             }
         }
-        final int[] addresses = node.nodeIPs().stream().mapToInt(Ipv4Address::parse).toArray();
-        return new FlowSteering(workers, frontends, backends, addresses, localVtep);
+        return new Known(frontends, backends);
     }
+
 
     /** A client's worker: all of a client's connections meet on one worker, with its affinity state. */
     private int ofClient(final int address)
@@ -226,6 +246,9 @@ public final class FlowSteering
         {
             return 0;
         }
+        final Known k = known;
+        final LongHashSet frontends = k.frontends();
+        final LongHashSet backends = k.backends();
         if (frontends.contains(key(protocol, destination, destinationPort)))
         {
             return ofClient(source);

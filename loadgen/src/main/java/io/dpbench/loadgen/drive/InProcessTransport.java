@@ -102,6 +102,12 @@ final class InProcessTransport implements Transport
         });
     }
 
+    /** The cluster changed: the node applies it (the caller's thread; see {@link Node#apply}). */
+    io.dpbench.control.SyncReport clusterChanged(final ClusterModel next)
+    {
+        return node.apply(next);
+    }
+
     @Override
     public int clientNode()
     {

@@ -1,5 +1,6 @@
 package io.dpbench.loadgen.drive;
 
+import io.dpbench.control.SyncReport;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.loadgen.workload.Popularity;
 import io.dpbench.loadgen.workload.WorkloadSpec;
@@ -46,6 +47,13 @@ import java.util.function.IntFunction;
  * Open loop (a rate) drops at a full ring (counted); closed loop (rate 0) waits, with at most one exchange in flight
  * per flow. A flow whose reply does not come within 500 ms is counted as timed out and replaced. At the end the
  * generator stops, lets what is in flight come back, and checks the accounting: sent = received + counted drops.
+ * <p>
+ * A new flow's first request must reach a current endpoint of its Service ({@link #staleBackends()} counts those that
+ * did not). The cluster may change during a run ({@link #clusterChanged}): in-process the generator's own node is
+ * told (its {@link ClusterSync}), then its checks follow the new endpoints for flows whose first request leaves
+ * afterwards; flows already under way may keep their old backends (TCP keeps its conntrack entry), and a UDP flow whose
+ * backend went away may move to a current one ({@link #udpRebalanced()}: kube-proxy deletes such flows' entries). The
+ * generator keeps the frontends it started with.
  */
 public final class LoadGenerator
 {
@@ -146,6 +154,22 @@ public final class LoadGenerator
     /** Room before each frame built for sending: its node's VXLAN encapsulation (in-process) goes there. */
     static final int HEADROOM = 64;
 
+    // which backends a new flow may reach: the checks in force on this thread, and the newest told by any thread
+    private final NodeConfig node;
+    /** The in-process node's control path; null over the wire (the node is another process). */
+    private final Object changeLock = new Object();
+    private volatile BackendChecks told;
+    private BackendChecks checks;
+    /** UDP replies from an endpoint a cluster change removed, after the node deleted the flow's entry. */
+    private long staleReplies;
+    /** Bumped on this thread when new checks are taken up; a flow is checked when its first request left under them. */
+    private int epoch;
+    private final int[] flowEpoch;
+    private long newFlowsChecked;
+    private long staleBackends;
+    private long udpRebalanced;
+    private long clusterChanges;
+
     // control from other threads (a soak's driver): commands run on this generator's thread, between turns
     private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(64);
     private final java.util.function.Consumer<Runnable> runCommand = Runnable::run;
@@ -185,7 +209,7 @@ public final class LoadGenerator
         }
         final ClusterModel model = SyntheticCluster.generate(spec.services(), spec.endpoints(), spec.seed(),
             spec.mix(), spec.nodes());
-        final NodeConfig node = NodeConfig.defaults();
+        node = NodeConfig.defaults();
         topology = OverlayTopology.generate(spec.nodes());
 
         // frontends and the clients (node 0's pod addresses that are not endpoints)
@@ -228,6 +252,7 @@ public final class LoadGenerator
         exchanges = new int[flows];
         awaitingSince = new long[flows];
         backend = new long[flows];
+        flowEpoch = new int[flows];
         ready = new IntArrayQueue(flows, -1);
         random = new SplittableRandom(spec.seed() * 31 + 7);
 
@@ -255,9 +280,12 @@ public final class LoadGenerator
         {
             throw new IllegalArgumentException("--max-conntrack must be at least 1, got " + options.maxConntrack());
         }
+        checks = checksFor(model);
+        told = checks;
         try
         {
-            // the node is another process in wire mode; in process, the node of these settings
+            // the node is another process in wire mode; in process, the node of these settings, whose workers
+            // follow its cluster changes (its ClusterSync)
             transport = options.target() == null
                 ? new InProcessTransport(model, io.dpbench.node.NodeConfig.builder().mode(options.mode())
                     .scheduler(options.scheduler()).seed(spec.seed()).workers(options.workers())
@@ -361,6 +389,112 @@ public final class LoadGenerator
         return retransmissions;
     }
 
+    /**
+     * Any thread, during or before {@link #run()}: the cluster is now {@code next}. In-process, the generator's node
+     * applies it first (on the calling thread; its workers pick it up at their next new flow) and the sync's report is
+     * returned; then the generator's checks follow {@code next} for every flow whose first request leaves after its
+     * next turn. Over the wire, the node is another process: tell it first (and wait for its sync), then call this;
+     * null is returned. Concurrent calls are applied in turn.
+     */
+    public SyncReport clusterChanged(final ClusterModel next)
+    {
+        synchronized (changeLock)
+        {
+            final SyncReport report = transport instanceof InProcessTransport inProcess ? inProcess.clusterChanged(next) : null;
+            expectCluster(next);
+            return report;
+        }
+    }
+
+    /** Only the checks follow {@code next} (what {@link #clusterChanged} does over the wire); any thread. */
+    void expectCluster(final ClusterModel next)
+    {
+        told = checksFor(next); // a volatile write: the generator's thread takes the checks up at its next turn
+    }
+
+    /** New flows whose first request reached a backend since the checks in force when it left. */
+    public long newFlowsChecked()
+    {
+        return newFlowsChecked;
+    }
+
+    /** Of {@link #newFlowsChecked()}, those that reached a backend that was not an endpoint of their Service: must be 0. */
+    /** Replies of UDP flows whose endpoint a cluster change removed, untranslated once the node deleted the flow. */
+    public long staleReplies()
+    {
+        return staleReplies;
+    }
+
+    public long staleBackends()
+    {
+        return staleBackends;
+    }
+
+    /** UDP flows whose request reached a new backend after their old one left the cluster (not a backend change). */
+    public long udpRebalanced()
+    {
+        return udpRebalanced;
+    }
+
+    /** Cluster changes this generator's checks took up. */
+    public long clusterChanges()
+    {
+        return clusterChanges;
+    }
+
+    /**
+     * Per frontend of this generator, in its target order, the backends (address << 16 | port, sorted) a new flow to
+     * it may reach under {@code model}: the endpoints kube-proxy's categorization gives cluster-IP traffic (the local
+     * ones under internalTrafficPolicy Local), in both modes. Immutable once built.
+     */
+    private record BackendChecks(long[][] tcp, long[][] udp)
+    {
+    }
+
+    private BackendChecks checksFor(final ClusterModel model)
+    {
+        final java.util.Map<Long, long[]> byFrontend = new java.util.HashMap<>();
+        final ServicePortEndpoints endpoints = ServicePortEndpoints.of(model, node);
+        for (final Service service : model.services())
+        {
+            if (!service.hasClusterIP())
+            {
+                continue;
+            }
+            for (final ServicePort port : service.ports())
+            {
+                final ServicePortEndpoints.Categorized c = endpoints.categorize(service, port);
+                final long[] allowed = (c.internalPolicyLocal() ? c.local() : c.cluster()).stream()
+                    .mapToLong(e -> ((Ipv4Address.parse(e.ip()) & 0xFFFF_FFFFL) << 16) | e.port()).sorted().toArray();
+                byFrontend.put(frontendKey(port.protocol().number(), Ipv4Address.parse(service.clusterIP()), port.port()),
+                    allowed);
+            }
+        }
+        final long[][] tcpChecks = new long[tcpVip.length][];
+        for (int i = 0; i < tcpChecks.length; i++)
+        {
+            tcpChecks[i] = byFrontend.getOrDefault(frontendKey(6, tcpVip[i], tcpPort[i]), new long[0]);
+        }
+        final long[][] udpChecks = new long[udpVip.length][];
+        for (int i = 0; i < udpChecks.length; i++)
+        {
+            udpChecks[i] = byFrontend.getOrDefault(frontendKey(17, udpVip[i], udpPort[i]), new long[0]);
+        }
+        return new BackendChecks(tcpChecks, udpChecks);
+    }
+
+    private static long frontendKey(final int protocol, final int address, final int port)
+    {
+        return ((long)protocol << 48) | ((address & 0xFFFF_FFFFL) << 16) | port;
+    }
+
+    /** Whether {@code key} (address << 16 | port) is a backend a new flow of {@code flow}'s Service may reach now. */
+    private boolean allowed(final int flow, final long key)
+    {
+        final long[] backends = tcp[flow] ? checks.tcp()[target[flow]] : checks.udp()[target[flow]];
+        return java.util.Arrays.binarySearch(backends, key) >= 0;
+    }
+
     private void startFlow(final int i)
     {
         tcp[i] = spec.tcpShare() >= 1 || spec.tcpShare() > 0 && random.nextDouble() < spec.tcpShare();
@@ -373,6 +507,7 @@ public final class LoadGenerator
         exchanges[i] = 0;
         awaitingSince[i] = 0;
         backend[i] = -1;
+        flowEpoch[i] = -1;
         ready.addInt(i);
         newFlows++;
     }
@@ -399,6 +534,13 @@ public final class LoadGenerator
                     || options.maxPackets() > 0 && requests >= options.maxPackets() || stopRequested)
                 {
                     break;
+                }
+                final BackendChecks newest = told;
+                if (newest != checks)
+                {
+                    checks = newest;
+                    epoch++;
+                    clusterChanges++;
                 }
                 final long before = sent + received;
                 transport.poll(frames, 256);
@@ -544,10 +686,26 @@ public final class LoadGenerator
                 if (backend[flow] == -1)
                 {
                     backend[flow] = key;
+                    if (flowEpoch[flow] == epoch)
+                    {
+                        newFlowsChecked++; // its first request left under the checks in force
+                        if (!allowed(flow, key))
+                        {
+                            staleBackends++;
+                        }
+                    }
                 }
                 else if (backend[flow] != key)
                 {
-                    backendChanged++;
+                    if (!tcp[flow] && !allowed(flow, backend[flow]) && allowed(flow, key))
+                    {
+                        udpRebalanced++; // its backend left: kube-proxy deleted its entry, the next datagram moved
+                        backend[flow] = key;
+                    }
+                    else
+                    {
+                        backendChanged++;
+                    }
                 }
                 if (markedBackend != null && markedGeneration[flow] == gen && markedBackend[flow] != -1)
                 {
@@ -584,7 +742,17 @@ public final class LoadGenerator
         final int port = tcp[flow] ? tcpPort[target[flow]] : udpPort[target[flow]];
         if (source != vip || sourcePort != port || destination != client[flow] || destinationPort != clientPort[flow])
         {
-            untranslated++;
+            if (!tcp[flow] && backend[flow] != -1
+                && java.util.Arrays.binarySearch(checks.udp()[target[flow]], backend[flow]) < 0)
+            {
+                // a UDP flow to an endpoint the cluster no longer has: the node deleted its conntrack entry (as
+                // kube-proxy does), so the old backend's answer leaves untranslated, as on a real node
+                staleReplies++;
+            }
+            else
+            {
+                untranslated++;
+            }
         }
         recorder.recordValue(Math.max(0, Math.min(now - sentAt, 3_600_000_000_000L)));
         awaitingSince[flow] = 0;
@@ -647,6 +815,10 @@ public final class LoadGenerator
         }
         awaitingSince[flow] = System.nanoTime();
         requests++;
+        if (flowEpoch[flow] == -1)
+        {
+            flowEpoch[flow] = epoch; // its first request: checked against the cluster in force now
+        }
         sendFrame(flow, flags, REQUEST, sentAt);
     }
 

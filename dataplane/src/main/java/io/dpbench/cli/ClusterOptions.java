@@ -92,6 +92,12 @@ public final class ClusterOptions
         return SyntheticCluster.nodesFor((long)source.synthetic.services * source.synthetic.endpoints, minimum);
     }
 
+    /** The cluster file, or null for a synthetic cluster. */
+    public Path file()
+    {
+        return source.cluster;
+    }
+
     public String describe()
     {
         if (source.cluster != null)

@@ -2,6 +2,8 @@ package io.dpbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dpbench.conntrack.ConntrackTable;
+import io.dpbench.control.SyncReport;
+import io.dpbench.control.SyncTotals;
 import io.dpbench.model.ClusterModel;
 import io.dpbench.node.Node;
 import io.dpbench.node.NodeConfig;
@@ -90,6 +92,11 @@ public final class RunVerb implements Verb
     @Option(names = "--copy-frames", description = "copy each received frame into the pipeline's batch and each sent frame into a "
         + "new buffer, instead of processing and sending the receive buffer itself (for comparison)")
     boolean copyFrames;
+
+    @Option(names = "--watch", description = {"with --cluster FILE: re-read the file when it changes (as on SIGHUP) and "
+        + "apply what changed", "to the running node (kube-proxy's sync: only the changed Services and endpoints; stale "
+        + "UDP flows deleted)"})
+    boolean watch;
 
     @Option(names = "--json", description = "print the final counters as one JSON object")
     boolean json;
@@ -195,6 +202,16 @@ public final class RunVerb implements Verb
         try (Node running = Node.open(config, model))
         {
             final ConntrackTable table = running.table();
+            syncTotals = running::syncTotals;
+            staleRemoved = () ->
+            {
+                long sum = 0;
+                for (int w = 0; w < workers; w++)
+                {
+                    sum += running.sync().staleFlowsRemoved(w);
+                }
+                return sum;
+            };
             if (table.recovered())
             {
                 spec.commandLine().getErr().println("run: " + dataplane.conntrack + ": recovered the table (its last writer did"
@@ -232,6 +249,7 @@ public final class RunVerb implements Verb
                 out.println("run: node 0 listening on " + addresses.listen() + (reflect ? " (reflect)" : "") + ", "
                     + workers + " worker(s), " + socketCount + " socket(s), node k at 127.0.1.k:" + port + ", local pods at " + addresses.pods());
                 out.flush();
+                reload = new ClusterReload(cluster.file(), watch);
                 allocatedAtStart = wire.allocatedBytes();
                 final long end = duration > 0 ? System.nanoTime() + (long)(duration * 1e9) : Long.MAX_VALUE;
                 long nextPrint = System.nanoTime() + interval * 1_000_000_000L;
@@ -240,9 +258,14 @@ public final class RunVerb implements Verb
                     while (System.nanoTime() < end)
                     {
                         final long waitNanos = Math.min(end, interval > 0 ? nextPrint : end) - System.nanoTime();
-                        if (stop.await(Math.max(1, Math.min(waitNanos, 1_000_000_000L)), TimeUnit.NANOSECONDS))
+                        // short waits: a SIGHUP or a changed file is taken up within a fifth of a second
+                        if (stop.await(Math.max(1, Math.min(waitNanos, 200_000_000L)), TimeUnit.NANOSECONDS))
                         {
                             break;
+                        }
+                        if (reload.reloadDue())
+                        {
+                            reload(running, nodes, out);
                         }
                         if (interval > 0 && System.nanoTime() >= nextPrint)
                         {
@@ -291,6 +314,29 @@ public final class RunVerb implements Verb
         return 0;
     }
 
+    private java.util.function.Supplier<SyncTotals> syncTotals;
+    private java.util.function.LongSupplier staleRemoved;
+    private ClusterReload reload;
+
+    /**
+     * Re-read the cluster file and apply what changed to the running node; a file that does not load (or rules that
+     * do not compile) is reported and the node keeps its cluster.
+     */
+    private void reload(final Node running, final int nodes, final PrintWriter out)
+    {
+        try
+        {
+            final ClusterModel next = cluster.load(spec.commandLine().getErr(), nodes);
+            final SyncReport report = running.apply(next);
+            out.println("run: " + report.summary());
+        }
+        catch (final Exception ex)
+        {
+            out.println("run: " + cluster.file() + " not applied, the node keeps its cluster: " + ex.getMessage());
+        }
+        out.flush();
+    }
+
     private long allocatedAtStart = -1;
     private long allocatedBeforeStop = -1;
     private long datagramsBeforeStop;
@@ -335,6 +381,17 @@ public final class RunVerb implements Verb
         dropped[DropReason.TX_ERROR.ordinal()] += wire.txErrors();
         dropped[DropReason.KERNEL_SOCKET.ordinal()] += Math.max(0, wire.kernelDrops());
         final Map<String, Long> drops = DropCounters.labelled(dropped, new LinkedHashMap<>());
+        if (syncTotals != null)
+        {
+            final SyncTotals t = syncTotals.get();
+            if (t.syncs() > 0)
+            {
+                c.put("syncs", t.syncs());
+                c.put("sync-last-ms", Math.round(t.lastNanos() / 1e4) / 100.0);
+                c.put("sync-max-ms", Math.round(t.maxNanos() / 1e4) / 100.0);
+                c.put("stale-udp-removed", staleRemoved.getAsLong());
+            }
+        }
         c.put("dropped", drops);
         final long allocated = allocatedBeforeStop >= 0 ? allocatedBeforeStop : wire.allocatedBytes();
         final long datagrams = allocatedBeforeStop >= 0 ? datagramsBeforeStop : wire.received() + wire.sent();

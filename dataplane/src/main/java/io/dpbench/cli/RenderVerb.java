@@ -72,7 +72,7 @@ public final class RenderVerb implements Verb
     NodeOptions node;
 
     /** ipvsadm -b syntax: sh-fallback, sh-port, mh-fallback, mh-port, comma separated. */
-    static io.dpbench.ipvs.SchedulerFlags ipvsFlags(final CommandSpec spec, final String text)
+    static io.dpbench.ipvs.sched.SchedulerFlags ipvsFlags(final CommandSpec spec, final String text)
     {
         boolean fallback = false;
         boolean port = false;
@@ -87,7 +87,7 @@ public final class RenderVerb implements Verb
                     + "' (sh-fallback, sh-port, mh-fallback, mh-port)");
             }
         }
-        return new io.dpbench.ipvs.SchedulerFlags(fallback, port);
+        return new io.dpbench.ipvs.sched.SchedulerFlags(fallback, port);
     }
 
     @Override
@@ -103,7 +103,7 @@ public final class RenderVerb implements Verb
         }
         if ("ipvs".equals(mode))
         {
-            final io.dpbench.ipvs.SchedulerFlags flags = ipvsFlags(spec, schedFlags);
+            final io.dpbench.ipvs.sched.SchedulerFlags flags = ipvsFlags(spec, schedFlags);
             final io.dpbench.ipvs.IpvsProxier proxier;
             try
             {

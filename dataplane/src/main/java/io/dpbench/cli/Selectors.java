@@ -2,7 +2,7 @@ package io.dpbench.cli;
 
 import io.dpbench.ipvs.IpvsProxier;
 import io.dpbench.ipvs.IpvsSelector;
-import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.ipvs.sched.Schedulers;
 import io.dpbench.iptables.ChainEngine;
 import io.dpbench.iptables.Classifier;

@@ -4,7 +4,7 @@ import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
 import io.dpbench.ipvs.IpvsProxier;
 import io.dpbench.ipvs.IpvsSelector;
-import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.model.ClusterModel;
 import io.dpbench.model.NodeConfig;
 import io.dpbench.model.SyntheticCluster;

@@ -1,8 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-
 /**
  * sed (net/netfilter/ipvs/ip_vs_sed.c): the destination with the smallest expected delay
  * {@code (activeconns + 1) / weight}. Unlike wlc it ignores inactive connections and counts the incoming one, which
@@ -19,12 +16,12 @@ public final class ShortestExpectedDelayScheduler implements Scheduler
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
+    public void update(final Destination[] destinations, final int count)
     {
     }
 
     @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         return WeightedCostWalk.leastWeightedCost(destinations, count, true);

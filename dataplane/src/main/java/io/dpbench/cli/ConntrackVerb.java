@@ -6,6 +6,7 @@ import io.dpbench.conntrack.proto.TcpConntrack;
 import io.dpbench.conntrack.proto.TcpTrack;
 import io.dpbench.packet.FlowKey;
 import io.dpbench.packet.Ipv4Address;
+import io.dpbench.verb.Verb;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

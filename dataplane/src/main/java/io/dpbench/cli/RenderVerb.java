@@ -4,6 +4,7 @@ import io.dpbench.iptables.IptablesSaveFormat;
 import io.dpbench.iptables.KubeProxyRenderer;
 import io.dpbench.iptables.NodeRules;
 import io.dpbench.model.ClusterModel;
+import io.dpbench.verb.Verb;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

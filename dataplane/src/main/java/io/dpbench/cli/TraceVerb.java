@@ -10,6 +10,7 @@ import io.dpbench.iptables.Tracer;
 import io.dpbench.model.NodeConfig;
 import io.dpbench.model.Protocol;
 import io.dpbench.packet.Ipv4Address;
+import io.dpbench.verb.Verb;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

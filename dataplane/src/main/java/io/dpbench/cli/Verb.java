@@ -1,16 +1,11 @@
 package io.dpbench.cli;
 
-import java.util.concurrent.Callable;
-
 /**
- * A {@code dpbench} verb: a picocli {@code @Command} class whose {@link #call()} returns the exit code.
- * <p>
- * Verbs of this module are listed in {@link Main}; other modules (loadgen) contribute theirs through
- * {@link java.util.ServiceLoader} ({@code META-INF/services/io.dpbench.cli.Verb}), so this module never imports them
- * and the modules form no cycle. Exit codes: 0 success, 1 runtime failure, 2 bad usage. A verb reports bad usage
- * found after parsing by throwing {@link picocli.CommandLine.ParameterException}, and runtime failure by throwing
- * any other exception; {@link Main} prints either as one line on stderr.
+ * Transitional alias of {@link io.dpbench.verb.Verb}, the verb plug-in interface, which has left this package: it
+ * keeps this package's verbs that still say {@code implements Verb} without an import compiling. New code implements
+ * {@link io.dpbench.verb.Verb}; {@link java.util.ServiceLoader} looks that one up. Delete this file once no verb
+ * here needs it.
  */
-public interface Verb extends Callable<Integer>
+public interface Verb extends io.dpbench.verb.Verb
 {
 }

@@ -33,6 +33,51 @@ class FlowKeyTest
     }
 
     @Test
+    void staticUnpacksUndoPackAddressesAndPackPorts()
+    {
+        final SplittableRandom random = new SplittableRandom(3);
+        for (int i = 0; i < 10_000; i++)
+        {
+            final int proto = random.nextInt(256);
+            final int sa = random.nextInt();
+            final int da = random.nextInt();
+            final int sp = random.nextInt(65536);
+            final int dp = random.nextInt(65536);
+            final long addresses = FlowKey.packAddresses(sa, da);
+            final long ports = FlowKey.packPorts(proto, sp, dp);
+            assertThat(FlowKey.sourceAddress(addresses)).isEqualTo(sa);
+            assertThat(FlowKey.destinationAddress(addresses)).isEqualTo(da);
+            assertThat(FlowKey.protocol(ports)).isEqualTo(proto);
+            assertThat(FlowKey.sourcePort(ports)).isEqualTo(sp);
+            assertThat(FlowKey.destinationPort(ports)).isEqualTo(dp);
+        }
+    }
+
+    @Test
+    void staticUnpacksReadEdgeValuesAndIgnoreTheOtherFields()
+    {
+        final long addresses = FlowKey.packAddresses(0xFFFF_FFFF, 0x8000_0000);
+        assertThat(FlowKey.sourceAddress(addresses)).isEqualTo(0xFFFF_FFFF);
+        assertThat(FlowKey.destinationAddress(addresses)).isEqualTo(0x8000_0000);
+        assertThat(FlowKey.sourceAddress(FlowKey.packAddresses(0, -1))).isZero();
+        assertThat(FlowKey.destinationAddress(FlowKey.packAddresses(-1, 0))).isZero();
+
+        final long ports = FlowKey.packPorts(255, 65535, 0);
+        assertThat(FlowKey.protocol(ports)).isEqualTo(255);
+        assertThat(FlowKey.sourcePort(ports)).isEqualTo(65535);
+        assertThat(FlowKey.destinationPort(ports)).isZero();
+        final long other = FlowKey.packPorts(0, 0, 65535);
+        assertThat(FlowKey.protocol(other)).isZero();
+        assertThat(FlowKey.sourcePort(other)).isZero();
+        assertThat(FlowKey.destinationPort(other)).isEqualTo(65535);
+        // packPorts keeps only the low 16 bits of a port and 8 of the protocol; the unpacks give back those
+        final long wide = FlowKey.packPorts(0x1_06, 0x1_0050, 0x2_1F90);
+        assertThat(FlowKey.protocol(wide)).isEqualTo(6);
+        assertThat(FlowKey.sourcePort(wide)).isEqualTo(80);
+        assertThat(FlowKey.destinationPort(wide)).isEqualTo(8080);
+    }
+
+    @Test
     void symmetricHashIsTheSameBothWaysAndDirectionalHashIsNot()
     {
         final SplittableRandom random = new SplittableRandom(2);

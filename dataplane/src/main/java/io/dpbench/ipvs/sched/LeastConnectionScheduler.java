@@ -6,17 +6,11 @@ package io.dpbench.ipvs.sched;
  * ({@code doh < loh}), so of equally loaded destinations the first in list order (the most recently added) wins.
  * The overhead is the kernel's {@code int}, compared unsigned as lc's {@code unsigned int loh, doh} do. Stateless.
  */
-public final class LeastConnectionScheduler implements Scheduler
+public final class LeastConnectionScheduler extends StatelessScheduler
 {
-    @Override
-    public String name()
+    public LeastConnectionScheduler()
     {
-        return "lc";
-    }
-
-    @Override
-    public void update(final Destination[] destinations, final int count)
-    {
+        super("lc");
     }
 
     @Override

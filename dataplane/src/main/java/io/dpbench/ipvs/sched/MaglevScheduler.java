@@ -128,20 +128,8 @@ public final class MaglevScheduler implements Scheduler
         known = Arrays.copyOf(destinations, count);
         knownLastWeight = lastWeight;
 
-        int gcd = 0;
-        int max = 0;
-        for (int i = 0; i < count; i++)
-        {
-            final int weight = lastWeight[i];
-            if (weight > 0)
-            {
-                gcd = gcd > 0 ? gcd(weight, gcd) : weight;
-            }
-            if (weight > max)
-            {
-                max = weight;
-            }
-        }
+        final int gcd = Weights.positiveGcd(lastWeight, count);
+        final int max = Weights.max(lastWeight, count);
         if (gcd < 1)
         {
             Arrays.fill(lookup, EMPTY); // ip_vs_mh_reset
@@ -303,18 +291,5 @@ public final class MaglevScheduler implements Scheduler
             lastWeight[i] = weight != 0 || before == null ? weight : before;
         }
         return lastWeight;
-    }
-
-    private static int gcd(final int a, final int b)
-    {
-        int x = a;
-        int y = b;
-        while (y != 0)
-        {
-            final int t = x % y;
-            x = y;
-            y = t;
-        }
-        return x;
     }
 }

@@ -5,17 +5,11 @@ package io.dpbench.ipvs.sched;
  * sed's choice, {@code (activeconns + 1) / weight} minimal with the strict 64-bit cross-multiplied comparison, so
  * ties keep list order. Overloaded and weight-0 destinations are skipped outright, idle or not. Stateless.
  */
-public final class NeverQueueScheduler implements Scheduler
+public final class NeverQueueScheduler extends StatelessScheduler
 {
-    @Override
-    public String name()
+    public NeverQueueScheduler()
     {
-        return "nq";
-    }
-
-    @Override
-    public void update(final Destination[] destinations, final int count)
-    {
+        super("nq");
     }
 
     @Override

@@ -7,17 +7,11 @@ package io.dpbench.ipvs.sched;
  * overloaded and has weight above 0 seeds the search, the rest skip only overloaded ones, and {@code least} is
  * replaced only when {@code loh * dest.weight > doh * least.weight} (64-bit), so ties keep list order. Stateless.
  */
-public final class ShortestExpectedDelayScheduler implements Scheduler
+public final class ShortestExpectedDelayScheduler extends StatelessScheduler
 {
-    @Override
-    public String name()
+    public ShortestExpectedDelayScheduler()
     {
-        return "sed";
-    }
-
-    @Override
-    public void update(final Destination[] destinations, final int count)
-    {
+        super("sed");
     }
 
     @Override

@@ -8,17 +8,11 @@ package io.dpbench.ipvs.sched;
  * rest of the walk skips only overloaded ones, and a weight-0 destination can never win the strict comparison.
  * Stateless.
  */
-public final class WeightedLeastConnectionScheduler implements Scheduler
+public final class WeightedLeastConnectionScheduler extends StatelessScheduler
 {
-    @Override
-    public String name()
+    public WeightedLeastConnectionScheduler()
     {
-        return "wlc";
-    }
-
-    @Override
-    public void update(final Destination[] destinations, final int count)
-    {
+        super("wlc");
     }
 
     @Override

@@ -36,20 +36,9 @@ public final class WeightedRoundRobinScheduler implements Scheduler
     @Override
     public void update(final Destination[] destinations, final int count)
     {
-        int gcd = 0;
-        int max = 0;
-        for (int i = 0; i < count; i++)
-        {
-            final int weight = destinations[i].weight();
-            if (weight > 0)
-            {
-                gcd = gcd > 0 ? gcd(weight, gcd) : weight;
-            }
-            if (weight > max)
-            {
-                max = weight;
-            }
-        }
+        final int[] weights = Weights.of(destinations, count);
+        final int gcd = Weights.positiveGcd(weights, count);
+        final int max = Weights.max(weights, count);
         cl = HEAD;
         di = gcd > 0 ? gcd : 1;
         mw = max - (di - 1);
@@ -117,18 +106,5 @@ public final class WeightedRoundRobinScheduler implements Scheduler
                 stop = last;
             }
         }
-    }
-
-    private static int gcd(final int a, final int b)
-    {
-        int x = a;
-        int y = b;
-        while (y != 0)
-        {
-            final int t = x % y;
-            x = y;
-            y = t;
-        }
-        return x;
     }
 }

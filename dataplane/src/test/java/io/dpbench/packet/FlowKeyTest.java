@@ -38,18 +38,13 @@ class FlowKeyTest
         final SplittableRandom random = new SplittableRandom(3);
         for (int i = 0; i < 10_000; i++)
         {
-            final int proto = random.nextInt(256);
-            final int sa = random.nextInt();
-            final int da = random.nextInt();
-            final int sp = random.nextInt(65536);
-            final int dp = random.nextInt(65536);
-            final long addresses = FlowKey.packAddresses(sa, da);
-            final long ports = FlowKey.packPorts(proto, sp, dp);
-            assertThat(FlowKey.sourceAddress(addresses)).isEqualTo(sa);
-            assertThat(FlowKey.destinationAddress(addresses)).isEqualTo(da);
-            assertThat(FlowKey.protocol(ports)).isEqualTo(proto);
-            assertThat(FlowKey.sourcePort(ports)).isEqualTo(sp);
-            assertThat(FlowKey.destinationPort(ports)).isEqualTo(dp);
+            // protocol, source address, source port, destination address, destination port
+            final int[] tuple = {random.nextInt(256), random.nextInt(), random.nextInt(65536), random.nextInt(),
+                random.nextInt(65536)};
+            final long addresses = FlowKey.packAddresses(tuple[1], tuple[3]);
+            final long ports = FlowKey.packPorts(tuple[0], tuple[2], tuple[4]);
+            assertThat(new int[] {FlowKey.protocol(ports), FlowKey.sourceAddress(addresses), FlowKey.sourcePort(ports),
+                FlowKey.destinationAddress(addresses), FlowKey.destinationPort(ports)}).containsExactly(tuple);
         }
     }
 

@@ -1,5 +1,8 @@
 package io.dpbench.ipvs.sched;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 import static io.dpbench.ipvs.sched.KernelHash.SIP_C0;
 import static io.dpbench.ipvs.sched.KernelHash.SIP_C1;
 import static io.dpbench.ipvs.sched.KernelHash.SIP_C2;
@@ -17,64 +20,51 @@ final class GenericHsiphash
     }
 
     /**
-     * The kernel's generic 64-bit {@code __hsiphash_unaligned(data, len, key)} over the first {@code length} bytes.
-     * The reference {@link KernelHash#hsiphash1u32} is checked against: it passes lib/siphash_kunit.c's vectors
-     * for every length, and equals the one-word path for 4-byte input.
+     * The kernel's generic 64-bit {@code __hsiphash_unaligned(data, len, key)} over the first {@code length} bytes,
+     * written as lib/siphash.c writes it (HPREAMBLE, a SIPROUND per whole 8-byte word, the tail and length in
+     * {@code b}, HPOSTAMBLE) and on a state array, unlike the production code's unrolled one-word path, so that the
+     * two are independent. The reference {@link KernelHash#hsiphash1u32} is checked against: it passes
+     * lib/siphash_kunit.c's vectors for every length, and equals the one-word path for 4-byte input.
      */
     static int hsiphash(final byte[] data, final int length, final long key0, final long key1)
     {
-        long v0 = SIP_C0 ^ key0;
-        long v1 = SIP_C1 ^ key1;
-        long v2 = SIP_C2 ^ key0;
-        long v3 = SIP_C3 ^ key1;
-        long b = ((long)length) << 56;
-        final int end = length - (length & 7);
-        for (int i = 0; i <= end; i += 8)
+        final long[] v = {SIP_C0 ^ key0, SIP_C1 ^ key1, SIP_C2 ^ key0, SIP_C3 ^ key1};
+        final ByteBuffer words = ByteBuffer.wrap(data, 0, length).order(ByteOrder.LITTLE_ENDIAN);
+        final int end = length - length % 8;
+        for (int at = 0; at < end; at += 8)
         {
-            final boolean last = i == end;
-            long m = 0;
-            if (last)
-            {
-                for (int j = length - 1; j >= end; j--)
-                {
-                    b |= (data[j] & 0xFFL) << (8 * (j - end));
-                }
-                m = b;
-            }
-            else
-            {
-                for (int j = 7; j >= 0; j--)
-                {
-                    m = (m << 8) | (data[i + j] & 0xFFL);
-                }
-            }
-            v3 ^= m;
-            for (int round = 0; round < (last ? 4 : 1); round++)
-            {
-                v0 += v1;
-                v1 = Long.rotateLeft(v1, 13);
-                v1 ^= v0;
-                v0 = Long.rotateLeft(v0, 32);
-                v2 += v3;
-                v3 = Long.rotateLeft(v3, 16);
-                v3 ^= v2;
-                v0 += v3;
-                v3 = Long.rotateLeft(v3, 21);
-                v3 ^= v0;
-                v2 += v1;
-                v1 = Long.rotateLeft(v1, 17);
-                v1 ^= v2;
-                v2 = Long.rotateLeft(v2, 32);
-                if (round == 0)
-                {
-                    v0 ^= m;
-                    if (last)
-                    {
-                        v2 ^= 0xFF;
-                    }
-                }
-            }
+            final long m = words.getLong(at);
+            v[3] ^= m;
+            sipRound(v);
+            v[0] ^= m;
         }
-        return (int)((v0 ^ v1) ^ (v2 ^ v3));
+        long b = (long)length << 56;
+        for (int i = length - 1; i >= end; i--)
+        {
+            b |= (data[i] & 0xFFL) << (8 * (i - end));
+        }
+        v[3] ^= b;
+        sipRound(v);
+        v[0] ^= b;
+        v[2] ^= 0xFF;
+        sipRound(v);
+        sipRound(v);
+        sipRound(v);
+        return (int)((v[0] ^ v[1]) ^ (v[2] ^ v[3]));
+    }
+
+    /** SIPROUND over 64-bit lanes. */
+    private static void sipRound(final long[] v)
+    {
+        v[0] += v[1];
+        v[1] = Long.rotateLeft(v[1], 13) ^ v[0];
+        v[0] = Long.rotateLeft(v[0], 32);
+        v[2] += v[3];
+        v[3] = Long.rotateLeft(v[3], 16) ^ v[2];
+        v[0] += v[3];
+        v[3] = Long.rotateLeft(v[3], 21) ^ v[0];
+        v[2] += v[1];
+        v[1] = Long.rotateLeft(v[1], 17) ^ v[2];
+        v[2] = Long.rotateLeft(v[2], 32);
     }
 }

@@ -6,6 +6,7 @@ import io.dpbench.conntrack.proto.TcpConntrack;
 import io.dpbench.conntrack.proto.TcpTrack;
 import io.dpbench.packet.FlowKey;
 import io.dpbench.packet.Ipv4Address;
+import io.dpbench.verb.Verb;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -76,7 +77,7 @@ public final class ConntrackVerb implements Verb
     /** One connection as conntrack -L prints it. */
     static String line(final ConntrackRecord r, final long clockMillis)
     {
-        final int protocol = (int)(r.originalPorts() & 0xFF);
+        final int protocol = FlowKey.protocol(r.originalPorts());
         final long left = Math.max(0, (r.expiryMillis() - clockMillis + 999) / 1000);
         final StringBuilder sb = new StringBuilder(160);
         final String name = FlowKey.protocolName(protocol);
@@ -106,10 +107,10 @@ public final class ConntrackVerb implements Verb
     private static void tuple(final StringBuilder sb, final long addresses, final long ports, final int protocol,
         final boolean original)
     {
-        sb.append("src=").append(Ipv4Address.toString((int)(addresses >>> 32)))
-            .append(" dst=").append(Ipv4Address.toString((int)addresses)).append(' ');
-        final int sport = (int)(ports >>> 24) & 0xFFFF;
-        final int dport = (int)(ports >>> 8) & 0xFFFF;
+        sb.append("src=").append(Ipv4Address.toString(FlowKey.sourceAddress(addresses)))
+            .append(" dst=").append(Ipv4Address.toString(FlowKey.destinationAddress(addresses))).append(' ');
+        final int sport = FlowKey.sourcePort(ports);
+        final int dport = FlowKey.destinationPort(ports);
         if (protocol == 1)
         {
             sb.append("type=").append(original ? 8 : 0).append(" code=0 id=").append(sport).append(' ');

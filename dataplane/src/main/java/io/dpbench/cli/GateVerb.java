@@ -3,6 +3,7 @@ package io.dpbench.cli;
 import io.dpbench.gate.GateInputException;
 import io.dpbench.gate.JmhRun;
 import io.dpbench.gate.RegressionGate;
+import io.dpbench.verb.Verb;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -9,6 +9,7 @@ import io.dpbench.packet.PacketParser;
 import io.dpbench.packet.PcapReader;
 import io.dpbench.packet.TcpFlyweight;
 import io.dpbench.packet.Verdict;
+import io.dpbench.verb.Verb;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;

@@ -1,5 +1,6 @@
 package io.dpbench.cli;
 
+import io.dpbench.verb.Verb;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

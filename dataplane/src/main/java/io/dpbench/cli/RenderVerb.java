@@ -4,6 +4,7 @@ import io.dpbench.iptables.IptablesSaveFormat;
 import io.dpbench.iptables.KubeProxyRenderer;
 import io.dpbench.iptables.NodeRules;
 import io.dpbench.model.ClusterModel;
+import io.dpbench.verb.Verb;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -68,7 +69,7 @@ public final class RenderVerb implements Verb
     NodeOptions node;
 
     /** ipvsadm -b syntax: sh-fallback, sh-port, mh-fallback, mh-port, comma separated. */
-    static io.dpbench.ipvs.SchedulerFlags ipvsFlags(final CommandSpec spec, final String text)
+    static io.dpbench.ipvs.sched.SchedulerFlags ipvsFlags(final CommandSpec spec, final String text)
     {
         boolean fallback = false;
         boolean port = false;
@@ -83,7 +84,7 @@ public final class RenderVerb implements Verb
                     + "' (sh-fallback, sh-port, mh-fallback, mh-port)");
             }
         }
-        return new io.dpbench.ipvs.SchedulerFlags(fallback, port);
+        return new io.dpbench.ipvs.sched.SchedulerFlags(fallback, port);
     }
 
     @Override
@@ -99,7 +100,7 @@ public final class RenderVerb implements Verb
         }
         if ("ipvs".equals(modeOptions.mode))
         {
-            final io.dpbench.ipvs.SchedulerFlags flags = ipvsFlags(spec, schedFlags);
+            final io.dpbench.ipvs.sched.SchedulerFlags flags = ipvsFlags(spec, schedFlags);
             final io.dpbench.ipvs.IpvsProxier proxier;
             try
             {

@@ -1,5 +1,6 @@
 package io.dpbench.cli;
 
+import io.dpbench.verb.Verb;
 import io.dpbench.model.ClusterModel;
 import io.dpbench.node.Node;
 import io.dpbench.node.NodeConfig;

@@ -1,5 +1,6 @@
 package io.dpbench.cli;
 
+import io.dpbench.verb.Verb;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.control.SyncReport;

@@ -10,6 +10,7 @@ import io.dpbench.iptables.Tracer;
 import io.dpbench.model.NodeConfig;
 import io.dpbench.model.Protocol;
 import io.dpbench.packet.Ipv4Address;
+import io.dpbench.verb.Verb;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -168,7 +169,7 @@ public final class TraceVerb implements Verb
         final io.dpbench.ipvs.VirtualServiceTable table = io.dpbench.ipvs.IpvsadmFormat.parse(Files.readString(rules),
             rules.toString(), nodeConfig.nodeIPs());
         final io.dpbench.ipvs.IpvsProxier proxier = new io.dpbench.ipvs.IpvsProxier(nodeConfig, "rr",
-            io.dpbench.ipvs.SchedulerFlags.NONE, table);
+            io.dpbench.ipvs.sched.SchedulerFlags.NONE, table);
         final io.dpbench.ipvs.IpvsTracer.Result r = io.dpbench.ipvs.IpvsTracer.trace(proxier, protocol.number(),
             source[0], source[1], destination[0], destination[1], flows);
         final PrintWriter out = spec.commandLine().getOut();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dpbench.packet.Ipv4Address;
 import io.dpbench.packet.PcapReader;
 import io.dpbench.packet.PcapWriter;
+import io.dpbench.verb.Verb;
 import io.dpbench.vxlan.LocalVtep;
 import io.dpbench.vxlan.OverlayForwarder;
 import io.dpbench.vxlan.RemoteVtep;

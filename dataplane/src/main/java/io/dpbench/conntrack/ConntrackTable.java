@@ -304,15 +304,7 @@ public final class ConntrackTable implements AutoCloseable
         }
         if (clash)
         {
-            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
-            {
-                c.writeLock().lock();
-                final MapEntry<byte[], byte[]> entry = c.entry();
-                if (entry != null)
-                {
-                    entry.doRemove();
-                }
-            }
+            removeEntry(record.originalAddresses(), record.originalPorts());
             return CLASH;
         }
         remember(record.originalAddresses(), record.originalPorts());
@@ -337,27 +329,25 @@ public final class ConntrackTable implements AutoCloseable
     /** Remove a connection (both of its tuples). */
     public boolean remove(final ConntrackRecord record)
     {
-        boolean removed = false;
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
-        {
-            c.writeLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry != null)
-            {
-                entry.doRemove();
-                removed = true;
-            }
-        }
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.replyAddresses(), record.replyPorts())))
-        {
-            c.writeLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry != null)
-            {
-                entry.doRemove();
-            }
-        }
+        final boolean removed = removeEntry(record.originalAddresses(), record.originalPorts());
+        removeEntry(record.replyAddresses(), record.replyPorts());
         return removed;
+    }
+
+    /** Remove the map entry keyed by this tuple, under its segment's write lock; false when there was none. */
+    private boolean removeEntry(final long addresses, final long portsAndProtocol)
+    {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(addresses, portsAndProtocol)))
+        {
+            c.writeLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry == null)
+            {
+                return false;
+            }
+            entry.doRemove();
+            return true;
+        }
     }
 
     /** Connections in the table: each has two map entries (its original tuple and its reply-tuple index). */

@@ -12,7 +12,7 @@ import io.dpbench.iptables.KubeProxyRenderer;
 import io.dpbench.iptables.NodeRules;
 import io.dpbench.ipvs.IpvsProxier;
 import io.dpbench.ipvs.IpvsSelector;
-import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.ipvs.sched.Schedulers;
 import io.dpbench.model.ClusterChange;
 import io.dpbench.model.ClusterModel;

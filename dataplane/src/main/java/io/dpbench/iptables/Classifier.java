@@ -108,29 +108,15 @@ public final class Classifier
         int outcome;
         if (ctx.locallyOriginated)
         {
-            outcome = traverse(c.natOutput, ctx);
-            if (outcome < 0)
-            {
-                outcome = traverse(c.filterOutput, ctx);
-            }
+            outcome = traverse(c.natOutput, c.filterOutput, ctx);
         }
         else
         {
             outcome = traverse(c.natPrerouting, ctx);
             if (outcome < 0)
             {
-                if (c.isLocal(ctx.destinationAddress))
-                {
-                    outcome = traverse(c.filterInput, ctx);
-                    if (outcome < 0)
-                    {
-                        outcome = traverse(c.natInput, ctx);
-                    }
-                }
-                else
-                {
-                    outcome = traverse(c.filterForward, ctx);
-                }
+                outcome = c.isLocal(ctx.destinationAddress) ? traverse(c.filterInput, c.natInput, ctx)
+                    : traverse(c.filterForward, ctx);
             }
         }
         if (outcome < 0)
@@ -146,6 +132,13 @@ public final class Classifier
             ctx.verdict = ctx.dnat ? Verdicts.DNAT : Verdicts.ACCEPT;
         }
         return ctx.verdict;
+    }
+
+    /** Walk {@code first}, then, when the packet goes on, {@code then}: two chains of one hook, in netfilter's order. */
+    private int traverse(final int first, final int then, final FlowContext ctx)
+    {
+        final int outcome = traverse(first, ctx);
+        return outcome < 0 ? traverse(then, ctx) : outcome;
     }
 
     /**

@@ -21,28 +21,9 @@ public final class IptablesSelector implements NewFlowSelector
         out.reset();
         ctx.reset(protocol, sourceAddress, sourcePort, destinationAddress, destinationPort);
         ctx.nowNanos = nowNanos;
-        switch (classifier.classifyNewFlow(ctx))
+        if (out.decide(classifier.classifyNewFlow(ctx), ctx.dnatAddress, ctx.dnatPort) && (ctx.masquerade || ctx.snat))
         {
-            case Verdicts.DROP:
-                out.verdict = NewFlowDecision.DROP;
-                return;
-            case Verdicts.REJECT:
-                out.verdict = NewFlowDecision.REJECT;
-                return;
-            case Verdicts.DNAT:
-                out.verdict = NewFlowDecision.DNAT;
-                out.dnatAddress = ctx.dnatAddress;
-                out.dnatPort = ctx.dnatPort;
-                break;
-            default:
-                out.verdict = NewFlowDecision.ACCEPT;
-                break;
-        }
-        if (ctx.masquerade || ctx.snat)
-        {
-            out.sourceNat = true;
-            out.snatAddress = ctx.snatAddress;
-            out.snatPort = ctx.snat ? ctx.snatPort : -1;
+            out.sourceNatTo(ctx.snatAddress, ctx.snat ? ctx.snatPort : -1);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.dpbench.ipvs;
 
+import io.dpbench.select.NewFlowDecision;
+
 /**
  * A new flow's first packet for {@link IpvsClassifier}, and the outcome: the chosen server's address and port
  * directly (read from the virtual-service table's line), the service and server objects on demand. Reused; no
@@ -7,11 +9,12 @@ package io.dpbench.ipvs;
  */
 public final class IpvsFlow
 {
-    public static final int ACCEPT = 0;
-    public static final int DNAT = 1;
-    public static final int DROP = 2;
+    /** Outcome codes: {@link NewFlowDecision}'s. */
+    public static final int ACCEPT = NewFlowDecision.ACCEPT;
+    public static final int DNAT = NewFlowDecision.DNAT;
+    public static final int DROP = NewFlowDecision.DROP;
     /** No available real server: IPVS answers ICMP port unreachable (ip_vs_leave), i.e. the client sees a reject. */
-    public static final int REJECT = 3;
+    public static final int REJECT = NewFlowDecision.REJECT;
 
     public int protocol;
     public int sourceAddress;

@@ -24,28 +24,18 @@ public final class IpvsSelector implements NewFlowSelector
         out.reset();
         flow.reset(protocol, sourceAddress, sourcePort, destinationAddress, destinationPort);
         flow.nowNanos = nowNanos;
-        switch (classifier.classifyNewFlow(flow))
+        final int outcome = classifier.classifyNewFlow(flow);
+        if (!out.decide(outcome, flow.serverAddress, flow.serverPort))
         {
-            case IpvsFlow.DROP:
-                out.verdict = NewFlowDecision.DROP;
-                return;
-            case IpvsFlow.REJECT:
-                out.verdict = NewFlowDecision.REJECT;
-                return;
-            case IpvsFlow.DNAT:
-                out.verdict = NewFlowDecision.DNAT;
-                out.dnatAddress = flow.serverAddress;
-                out.dnatPort = flow.serverPort;
-                flow.server().connectionStarted(); // ip_vs_bind_dest: the counters lc/wlc/sed/nq read
-                break;
-            default:
-                out.verdict = NewFlowDecision.ACCEPT;
-                break;
+            return;
+        }
+        if (outcome == IpvsFlow.DNAT)
+        {
+            flow.server().connectionStarted(); // ip_vs_bind_dest: the counters lc/wlc/sed/nq read
         }
         if (flow.masquerade)
         {
-            out.sourceNat = true;
-            out.snatAddress = masqueradeAddress;
+            out.sourceNatTo(masqueradeAddress, -1);
         }
     }
 

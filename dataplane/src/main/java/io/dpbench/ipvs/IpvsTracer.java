@@ -1,5 +1,6 @@
 package io.dpbench.ipvs;
 
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.packet.Ipv4Address;
 
 import java.util.ArrayList;

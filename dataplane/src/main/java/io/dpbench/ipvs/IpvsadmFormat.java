@@ -1,5 +1,7 @@
 package io.dpbench.ipvs;
 
+import io.dpbench.ipvs.sched.Scheduler;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.model.RuleParseException;
 import io.dpbench.packet.Ipv4Address;
 

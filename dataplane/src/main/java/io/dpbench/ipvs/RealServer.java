@@ -1,12 +1,14 @@
 package io.dpbench.ipvs;
 
+import io.dpbench.ipvs.sched.Destination;
+
 /**
  * A real server (IPVS "destination") of a {@link VirtualService}: address, port, weight and the connection
  * counters the lc/wlc/sed/nq schedulers read. The dataplane (conntrack, issue 5) moves the counters as connections
  * start, become inactive and end; tests drive them directly. Weight 0 means "no new connections" (kube-proxy's
  * graceful termination); existing connections are not affected. Mutated by the owning worker only.
  */
-public final class RealServer
+public final class RealServer implements Destination
 {
     private final int address;
     private final int port;
@@ -28,16 +30,19 @@ public final class RealServer
         this.weight = weight;
     }
 
+    @Override
     public int address()
     {
         return address;
     }
 
+    @Override
     public int port()
     {
         return port;
     }
 
+    @Override
     public int weight()
     {
         return weight;
@@ -48,17 +53,20 @@ public final class RealServer
         this.weight = weight;
     }
 
+    @Override
     public int activeConnections()
     {
         return activeConnections;
     }
 
+    @Override
     public int inactiveConnections()
     {
         return inactiveConnections;
     }
 
     /** IP_VS_DEST_F_OVERLOAD: set when a connection threshold (-x/-y) is exceeded; schedulers skip it. */
+    @Override
     public boolean overloaded()
     {
         return overloaded;
@@ -119,12 +127,6 @@ public final class RealServer
     {
         activeConnections = active;
         inactiveConnections = inactive;
-    }
-
-    /** The kernel's is_unavailable(): weight <= 0 or overloaded. */
-    public boolean unavailable()
-    {
-        return weight <= 0 || overloaded;
     }
 
     /** ip_vs_dest_conn_overhead(): (active << 8) + inactive, what lc and wlc compare. */

@@ -1,5 +1,6 @@
 package io.dpbench.ipvs;
 
+import io.dpbench.ipvs.sched.Scheduler;
 import io.dpbench.packet.Ipv4Address;
 import org.agrona.collections.Long2LongHashMap;
 

@@ -2,6 +2,8 @@ package io.dpbench.ipvs;
 
 import io.dpbench.ipvs.sched.MaglevScheduler;
 import io.dpbench.ipvs.sched.RoundRobinScheduler;
+import io.dpbench.ipvs.sched.Scheduler;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.packet.FlowKey;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -376,7 +378,7 @@ public final class VirtualServiceTable
         final int o = slot * SLOT_BYTES;
         if ((slots.getInt(o + FLAGS) & INLINE_RR) != 0)
         {
-            ((RoundRobinScheduler)values[slot].scheduler()).cursor(slots.getInt(o + CURSOR));
+            values[slot].scheduler().cursor(slots.getInt(o + CURSOR));
         }
     }
 
@@ -386,18 +388,20 @@ public final class VirtualServiceTable
         final VirtualService vs = values[slot];
         final int o = slot * SLOT_BYTES;
         final int count = vs.destinationCount();
-        final boolean inlineRr = vs.scheduler() instanceof RoundRobinScheduler && vs.persistenceSeconds() == 0
-            && count <= INLINE_DESTINATIONS;
+        final Scheduler scheduler = vs.scheduler();
+        final Scheduler.Lookup lookup = vs.persistenceSeconds() == 0 ? scheduler.lookup() : Scheduler.Lookup.SCHEDULE;
+        final boolean inlineRr = lookup == Scheduler.Lookup.ROUND_ROBIN && count <= INLINE_DESTINATIONS;
         int flags = (vs.kind() << 8) | (inlineRr ? INLINE_RR : 0);
         state[slot] = null;
-        if (vs.scheduler() instanceof MaglevScheduler mh && vs.persistenceSeconds() == 0)
+        if (lookup == Scheduler.Lookup.MAGLEV)
         {
-            flags |= INLINE_MH | (mh.hashesPort() ? MH_PORT : 0) | (mh.fallsBack() ? MH_FALLBACK : 0);
-            state[slot] = mh.table();
+            final SchedulerFlags mhFlags = scheduler.flags();
+            flags |= INLINE_MH | (mhFlags.port() ? MH_PORT : 0) | (mhFlags.fallback() ? MH_FALLBACK : 0);
+            state[slot] = scheduler.lookupTable();
         }
         slots.putInt(o + FLAGS, flags);
         slots.putInt(o + COUNT, count);
-        slots.putInt(o + CURSOR, inlineRr ? ((RoundRobinScheduler)vs.scheduler()).cursor() : 0);
+        slots.putInt(o + CURSOR, inlineRr ? scheduler.cursor() : 0);
         for (int i = 0; i < INLINE_DESTINATIONS; i++)
         {
             long word = 0;

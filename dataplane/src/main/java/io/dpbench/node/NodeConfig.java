@@ -1,7 +1,7 @@
 package io.dpbench.node;
 
 import io.dpbench.conntrack.proto.ConntrackTimeouts;
-import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.ipvs.sched.Schedulers;
 import io.dpbench.pipeline.PacketBatch;
 import io.dpbench.pipeline.Pipeline;

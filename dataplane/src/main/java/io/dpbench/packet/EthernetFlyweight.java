@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  * </pre>
  * MAC addresses are carried as the low 48 bits of a {@code long}, first octet highest.
  */
-public final class EthernetFlyweight
+public final class EthernetFlyweight extends HeaderFlyweight<EthernetFlyweight>
 {
     public static final int DESTINATION_OFFSET = 0;
     public static final int SOURCE_OFFSET = 6;
@@ -35,26 +35,6 @@ public final class EthernetFlyweight
     public static final int ETHER_TYPE_IPV6 = 0x86DD;
     public static final int ETHER_TYPE_VLAN = 0x8100;
     public static final int ETHER_TYPE_QINQ = 0x88A8;
-
-    private MutableDirectBuffer buffer;
-    private int offset;
-
-    public EthernetFlyweight wrap(final MutableDirectBuffer buffer, final int offset)
-    {
-        this.buffer = buffer;
-        this.offset = offset;
-        return this;
-    }
-
-    public MutableDirectBuffer buffer()
-    {
-        return buffer;
-    }
-
-    public int offset()
-    {
-        return offset;
-    }
 
     public long destination()
     {

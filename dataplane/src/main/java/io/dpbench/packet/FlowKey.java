@@ -48,27 +48,27 @@ public final class FlowKey
 
     public int protocol()
     {
-        return (int)(portsAndProtocol & 0xFF);
+        return protocol(portsAndProtocol);
     }
 
     public int sourceAddress()
     {
-        return (int)(addresses >>> 32);
+        return sourceAddress(addresses);
     }
 
     public int destinationAddress()
     {
-        return (int)addresses;
+        return destinationAddress(addresses);
     }
 
     public int sourcePort()
     {
-        return (int)(portsAndProtocol >>> 24) & 0xFFFF;
+        return sourcePort(portsAndProtocol);
     }
 
     public int destinationPort()
     {
-        return (int)(portsAndProtocol >>> 8) & 0xFFFF;
+        return destinationPort(portsAndProtocol);
     }
 
     public long hash()
@@ -89,6 +89,36 @@ public final class FlowKey
     public static long packPorts(final int protocol, final int sourcePort, final int destinationPort)
     {
         return ((long)(sourcePort & 0xFFFF) << 24) | ((long)(destinationPort & 0xFFFF) << 8) | (protocol & 0xFF);
+    }
+
+    /** The source address of {@link #packAddresses}' result. */
+    public static int sourceAddress(final long addresses)
+    {
+        return (int)(addresses >>> 32);
+    }
+
+    /** The destination address of {@link #packAddresses}' result. */
+    public static int destinationAddress(final long addresses)
+    {
+        return (int)addresses;
+    }
+
+    /** The protocol of {@link #packPorts}' result. */
+    public static int protocol(final long portsAndProtocol)
+    {
+        return (int)(portsAndProtocol & 0xFF);
+    }
+
+    /** The source port of {@link #packPorts}' result (0..65535). */
+    public static int sourcePort(final long portsAndProtocol)
+    {
+        return (int)(portsAndProtocol >>> 24) & 0xFFFF;
+    }
+
+    /** The destination port of {@link #packPorts}' result (0..65535). */
+    public static int destinationPort(final long portsAndProtocol)
+    {
+        return (int)(portsAndProtocol >>> 8) & 0xFFFF;
     }
 
     /** Hash of a packed key; direction matters. */

@@ -1,7 +1,5 @@
 package io.dpbench.packet;
 
-import org.agrona.MutableDirectBuffer;
-
 import java.nio.ByteOrder;
 
 /**
@@ -18,7 +16,7 @@ import java.nio.ByteOrder;
  * </pre>
  * The checksum covers the ICMP message only (no pseudo-header).
  */
-public final class IcmpFlyweight
+public final class IcmpFlyweight extends HeaderFlyweight<IcmpFlyweight>
 {
     public static final int TYPE_OFFSET = 0;
     public static final int CODE_OFFSET = 1;
@@ -31,21 +29,6 @@ public final class IcmpFlyweight
     public static final int TYPE_DESTINATION_UNREACHABLE = 3;
     public static final int TYPE_ECHO_REQUEST = 8;
     public static final int TYPE_TIME_EXCEEDED = 11;
-
-    private MutableDirectBuffer buffer;
-    private int offset;
-
-    public IcmpFlyweight wrap(final MutableDirectBuffer buffer, final int offset)
-    {
-        this.buffer = buffer;
-        this.offset = offset;
-        return this;
-    }
-
-    public int offset()
-    {
-        return offset;
-    }
 
     public int type()
     {

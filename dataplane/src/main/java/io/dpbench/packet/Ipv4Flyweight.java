@@ -1,7 +1,5 @@
 package io.dpbench.packet;
 
-import org.agrona.MutableDirectBuffer;
-
 import java.nio.ByteOrder;
 
 /**
@@ -25,7 +23,7 @@ import java.nio.ByteOrder;
  * </pre>
  * Addresses are {@code int}s in network order (see {@link Ipv4Address}); every other field is unsigned.
  */
-public final class Ipv4Flyweight
+public final class Ipv4Flyweight extends HeaderFlyweight<Ipv4Flyweight>
 {
     public static final int VERSION_IHL_OFFSET = 0;
     public static final int TOS_OFFSET = 1;
@@ -48,26 +46,6 @@ public final class Ipv4Flyweight
     public static final int PROTOCOL_TCP = 6;
     public static final int PROTOCOL_UDP = 17;
     public static final int PROTOCOL_SCTP = 132;
-
-    private MutableDirectBuffer buffer;
-    private int offset;
-
-    public Ipv4Flyweight wrap(final MutableDirectBuffer buffer, final int offset)
-    {
-        this.buffer = buffer;
-        this.offset = offset;
-        return this;
-    }
-
-    public MutableDirectBuffer buffer()
-    {
-        return buffer;
-    }
-
-    public int offset()
-    {
-        return offset;
-    }
 
     public int version()
     {

@@ -25,26 +25,41 @@ public final class NatRewriter
     /** DNAT: rewrite the destination address and port (the ICMP identifier for ICMP echo). */
     public static void rewriteDestination(final ParsedPacket p, final int newAddress, final int newPort)
     {
-        rewrite(p, Ipv4Flyweight.DESTINATION_OFFSET, p.destinationAddress, newAddress,
-            destinationPortOffset(p.protocol), p.destinationPort, newPort);
-        p.destinationAddress = newAddress;
-        p.destinationPort = newPort;
-        if (p.protocol == Ipv4Flyweight.PROTOCOL_ICMP)
-        {
-            p.sourcePort = newPort;
-        }
+        rewrite(p, true, newAddress, newPort);
     }
 
     /** SNAT / MASQUERADE: rewrite the source address and port (the ICMP identifier for ICMP echo). */
     public static void rewriteSource(final ParsedPacket p, final int newAddress, final int newPort)
     {
-        rewrite(p, Ipv4Flyweight.SOURCE_OFFSET, p.sourceAddress, newAddress,
-            sourcePortOffset(p.protocol), p.sourcePort, newPort);
-        p.sourceAddress = newAddress;
-        p.sourcePort = newPort;
-        if (p.protocol == Ipv4Flyweight.PROTOCOL_ICMP)
+        rewrite(p, false, newAddress, newPort);
+    }
+
+    /**
+     * Rewrite one side's address and port, the checksums, and {@code p}. ICMP echo's identifier is both of the
+     * parsed packet's ports, so for ICMP the other side's port changes with it.
+     */
+    private static void rewrite(final ParsedPacket p, final boolean destination, final int newAddress, final int newPort)
+    {
+        final boolean icmp = p.protocol == Ipv4Flyweight.PROTOCOL_ICMP;
+        if (destination)
+        {
+            rewrite(p, Ipv4Flyweight.DESTINATION_OFFSET, p.destinationAddress, newAddress,
+                icmp ? IcmpFlyweight.IDENTIFIER_OFFSET : TcpFlyweight.DESTINATION_PORT_OFFSET, p.destinationPort, newPort);
+            p.destinationAddress = newAddress;
+        }
+        else
+        {
+            rewrite(p, Ipv4Flyweight.SOURCE_OFFSET, p.sourceAddress, newAddress,
+                icmp ? IcmpFlyweight.IDENTIFIER_OFFSET : TcpFlyweight.SOURCE_PORT_OFFSET, p.sourcePort, newPort);
+            p.sourceAddress = newAddress;
+        }
+        if (destination || icmp)
         {
             p.destinationPort = newPort;
+        }
+        if (!destination || icmp)
+        {
+            p.sourcePort = newPort;
         }
     }
 
@@ -106,15 +121,5 @@ public final class NatRewriter
             default:
                 break;
         }
-    }
-
-    private static int destinationPortOffset(final int protocol)
-    {
-        return protocol == Ipv4Flyweight.PROTOCOL_ICMP ? IcmpFlyweight.IDENTIFIER_OFFSET : TcpFlyweight.DESTINATION_PORT_OFFSET;
-    }
-
-    private static int sourcePortOffset(final int protocol)
-    {
-        return protocol == Ipv4Flyweight.PROTOCOL_ICMP ? IcmpFlyweight.IDENTIFIER_OFFSET : TcpFlyweight.SOURCE_PORT_OFFSET;
     }
 }

@@ -1,7 +1,5 @@
 package io.dpbench.packet;
 
-import org.agrona.MutableDirectBuffer;
-
 import java.nio.ByteOrder;
 
 /**
@@ -24,10 +22,9 @@ import java.nio.ByteOrder;
  * </pre>
  * The checksum covers the IPv4 pseudo-header, the header and the payload.
  */
-public final class TcpFlyweight
+public final class TcpFlyweight extends TransportFlyweight<TcpFlyweight>
 {
-    public static final int SOURCE_PORT_OFFSET = 0;
-    public static final int DESTINATION_PORT_OFFSET = 2;
+    // the ports, at 0 and 2: TransportFlyweight
     public static final int SEQUENCE_OFFSET = 4;
     public static final int ACKNOWLEDGMENT_OFFSET = 8;
     public static final int DATA_OFFSET_OFFSET = 12;
@@ -37,6 +34,7 @@ public final class TcpFlyweight
     public static final int URGENT_POINTER_OFFSET = 18;
     public static final int MIN_HEADER_LENGTH = 20;
 
+    /** The flag bits, as in byte 13 of the header ({@link #FLAGS_OFFSET}). */
     public static final int FIN = 0x01;
     public static final int SYN = 0x02;
     public static final int RST = 0x04;
@@ -45,43 +43,6 @@ public final class TcpFlyweight
     public static final int URG = 0x20;
     public static final int ECE = 0x40;
     public static final int CWR = 0x80;
-
-    private MutableDirectBuffer buffer;
-    private int offset;
-
-    public TcpFlyweight wrap(final MutableDirectBuffer buffer, final int offset)
-    {
-        this.buffer = buffer;
-        this.offset = offset;
-        return this;
-    }
-
-    public int offset()
-    {
-        return offset;
-    }
-
-    public int sourcePort()
-    {
-        return buffer.getShort(offset + SOURCE_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-    }
-
-    public TcpFlyweight sourcePort(final int port)
-    {
-        buffer.putShort(offset + SOURCE_PORT_OFFSET, (short)port, ByteOrder.BIG_ENDIAN);
-        return this;
-    }
-
-    public int destinationPort()
-    {
-        return buffer.getShort(offset + DESTINATION_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-    }
-
-    public TcpFlyweight destinationPort(final int port)
-    {
-        buffer.putShort(offset + DESTINATION_PORT_OFFSET, (short)port, ByteOrder.BIG_ENDIAN);
-        return this;
-    }
 
     public long sequence()
     {

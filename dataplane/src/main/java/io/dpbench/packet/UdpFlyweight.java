@@ -1,7 +1,5 @@
 package io.dpbench.packet;
 
-import org.agrona.MutableDirectBuffer;
-
 import java.nio.ByteOrder;
 
 /**
@@ -18,53 +16,15 @@ import java.nio.ByteOrder;
  * Over IPv4 a checksum of 0 means "not computed" and must stay 0 through NAT; a computed checksum of 0 is sent as
  * 0xFFFF (RFC 768; Linux's {@code CSUM_MANGLED_0}).
  */
-public final class UdpFlyweight
+public final class UdpFlyweight extends TransportFlyweight<UdpFlyweight>
 {
-    public static final int SOURCE_PORT_OFFSET = 0;
-    public static final int DESTINATION_PORT_OFFSET = 2;
+    // the ports, at 0 and 2: TransportFlyweight
     public static final int LENGTH_OFFSET = 4;
     public static final int CHECKSUM_OFFSET = 6;
     public static final int HEADER_LENGTH = 8;
 
     /** A computed checksum of zero goes on the wire as all ones, because zero means "no checksum". */
     public static final int CHECKSUM_MANGLED_ZERO = 0xFFFF;
-
-    private MutableDirectBuffer buffer;
-    private int offset;
-
-    public UdpFlyweight wrap(final MutableDirectBuffer buffer, final int offset)
-    {
-        this.buffer = buffer;
-        this.offset = offset;
-        return this;
-    }
-
-    public int offset()
-    {
-        return offset;
-    }
-
-    public int sourcePort()
-    {
-        return buffer.getShort(offset + SOURCE_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-    }
-
-    public UdpFlyweight sourcePort(final int port)
-    {
-        buffer.putShort(offset + SOURCE_PORT_OFFSET, (short)port, ByteOrder.BIG_ENDIAN);
-        return this;
-    }
-
-    public int destinationPort()
-    {
-        return buffer.getShort(offset + DESTINATION_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-    }
-
-    public UdpFlyweight destinationPort(final int port)
-    {
-        buffer.putShort(offset + DESTINATION_PORT_OFFSET, (short)port, ByteOrder.BIG_ENDIAN);
-        return this;
-    }
 
     /** Header plus payload length in bytes. */
     public int length()

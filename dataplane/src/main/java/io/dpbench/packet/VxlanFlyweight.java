@@ -1,7 +1,5 @@
 package io.dpbench.packet;
 
-import org.agrona.MutableDirectBuffer;
-
 import java.nio.ByteOrder;
 
 /**
@@ -17,7 +15,7 @@ import java.nio.ByteOrder;
  * </pre>
  * The I flag must be set for a valid VNI; the reserved fields are sent as zero and ignored on receipt.
  */
-public final class VxlanFlyweight
+public final class VxlanFlyweight extends HeaderFlyweight<VxlanFlyweight>
 {
     public static final int FLAGS_OFFSET = 0;
     public static final int VNI_OFFSET = 4;
@@ -27,21 +25,6 @@ public final class VxlanFlyweight
     public static final int IANA_PORT = 4789;
     public static final int LINUX_DEFAULT_PORT = 8472;
     public static final int MAX_VNI = 0xFF_FFFF;
-
-    private MutableDirectBuffer buffer;
-    private int offset;
-
-    public VxlanFlyweight wrap(final MutableDirectBuffer buffer, final int offset)
-    {
-        this.buffer = buffer;
-        this.offset = offset;
-        return this;
-    }
-
-    public int offset()
-    {
-        return offset;
-    }
 
     public int flags()
     {

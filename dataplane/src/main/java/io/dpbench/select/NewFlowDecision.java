@@ -30,4 +30,36 @@ public final class NewFlowDecision
         snatPort = -1;
         return this;
     }
+
+    /**
+     * Take a backend's outcome: {@link #DROP} and {@link #REJECT} end the flow; {@link #DNAT} goes to
+     * {@code address:port}; any other code is {@link #ACCEPT}. The backends' outcome codes are these values. Returns
+     * whether the flow goes on (accepted, translated or not), that is whether source NAT may still apply.
+     */
+    public boolean decide(final int outcome, final int address, final int port)
+    {
+        switch (outcome)
+        {
+            case DROP:
+            case REJECT:
+                verdict = outcome;
+                return false;
+            case DNAT:
+                verdict = DNAT;
+                dnatAddress = address;
+                dnatPort = port;
+                return true;
+            default:
+                verdict = ACCEPT;
+                return true;
+        }
+    }
+
+    /** The flow is source-NATed to {@code address}, on {@code port} or, when it is -1, on a port the NAT allocates. */
+    public void sourceNatTo(final int address, final int port)
+    {
+        sourceNat = true;
+        snatAddress = address;
+        snatPort = port;
+    }
 }

@@ -4,7 +4,7 @@ import io.dpbench.conntrack.ConntrackRecord;
 import io.dpbench.conntrack.ConntrackTable;
 import io.dpbench.conntrack.FlowCache;
 import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.ipvs.VirtualService;
 import io.dpbench.ipvs.sched.Schedulers;
 import io.dpbench.model.ClusterModel;

@@ -1,5 +1,6 @@
 package io.dpbench.ipvs;
 
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.ipvs.sched.Schedulers;
 import io.dpbench.model.ClusterModel;
 import io.dpbench.model.Endpoint;

@@ -33,6 +33,46 @@ class FlowKeyTest
     }
 
     @Test
+    void staticUnpacksUndoPackAddressesAndPackPorts()
+    {
+        final SplittableRandom random = new SplittableRandom(3);
+        for (int i = 0; i < 10_000; i++)
+        {
+            // protocol, source address, source port, destination address, destination port
+            final int[] tuple = {random.nextInt(256), random.nextInt(), random.nextInt(65536), random.nextInt(),
+                random.nextInt(65536)};
+            final long addresses = FlowKey.packAddresses(tuple[1], tuple[3]);
+            final long ports = FlowKey.packPorts(tuple[0], tuple[2], tuple[4]);
+            assertThat(new int[] {FlowKey.protocol(ports), FlowKey.sourceAddress(addresses), FlowKey.sourcePort(ports),
+                FlowKey.destinationAddress(addresses), FlowKey.destinationPort(ports)}).containsExactly(tuple);
+        }
+    }
+
+    @Test
+    void staticUnpacksReadEdgeValuesAndIgnoreTheOtherFields()
+    {
+        final long addresses = FlowKey.packAddresses(0xFFFF_FFFF, 0x8000_0000);
+        assertThat(FlowKey.sourceAddress(addresses)).isEqualTo(0xFFFF_FFFF);
+        assertThat(FlowKey.destinationAddress(addresses)).isEqualTo(0x8000_0000);
+        assertThat(FlowKey.sourceAddress(FlowKey.packAddresses(0, -1))).isZero();
+        assertThat(FlowKey.destinationAddress(FlowKey.packAddresses(-1, 0))).isZero();
+
+        final long ports = FlowKey.packPorts(255, 65535, 0);
+        assertThat(FlowKey.protocol(ports)).isEqualTo(255);
+        assertThat(FlowKey.sourcePort(ports)).isEqualTo(65535);
+        assertThat(FlowKey.destinationPort(ports)).isZero();
+        final long other = FlowKey.packPorts(0, 0, 65535);
+        assertThat(FlowKey.protocol(other)).isZero();
+        assertThat(FlowKey.sourcePort(other)).isZero();
+        assertThat(FlowKey.destinationPort(other)).isEqualTo(65535);
+        // packPorts keeps only the low 16 bits of a port and 8 of the protocol; the unpacks give back those
+        final long wide = FlowKey.packPorts(0x1_06, 0x1_0050, 0x2_1F90);
+        assertThat(FlowKey.protocol(wide)).isEqualTo(6);
+        assertThat(FlowKey.sourcePort(wide)).isEqualTo(80);
+        assertThat(FlowKey.destinationPort(wide)).isEqualTo(8080);
+    }
+
+    @Test
     void symmetricHashIsTheSameBothWaysAndDirectionalHashIsNot()
     {
         final SplittableRandom random = new SplittableRandom(2);

@@ -4,7 +4,7 @@ import io.dpbench.bench.ServiceFlowPool;
 import io.dpbench.ipvs.IpvsClassifier;
 import io.dpbench.ipvs.IpvsFlow;
 import io.dpbench.ipvs.IpvsProxier;
-import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.model.NodeConfig;
 import io.dpbench.model.SyntheticCluster;
 import org.openjdk.jmh.annotations.Benchmark;

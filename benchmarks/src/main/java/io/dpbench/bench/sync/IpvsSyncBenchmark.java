@@ -2,7 +2,7 @@ package io.dpbench.bench.sync;
 
 import io.dpbench.ipvs.IpvsProxier;
 import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.SchedulerFlags;
+import io.dpbench.ipvs.sched.SchedulerFlags;
 import io.dpbench.ipvs.VirtualService;
 import io.dpbench.model.ClusterModel;
 import io.dpbench.model.NodeConfig;

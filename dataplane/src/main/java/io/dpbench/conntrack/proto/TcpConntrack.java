@@ -1,5 +1,11 @@
 package io.dpbench.conntrack.proto;
 
+import static io.dpbench.packet.TcpFlyweight.ACK;
+import static io.dpbench.packet.TcpFlyweight.FIN;
+import static io.dpbench.packet.TcpFlyweight.RST;
+import static io.dpbench.packet.TcpFlyweight.SYN;
+import static io.dpbench.packet.TcpFlyweight.URG;
+
 /**
  * The Linux TCP conntrack state machine as pure functions over int codes, re-expressed from
  * {@code net/netfilter/nf_conntrack_proto_tcp.c} and {@code include/uapi/linux/netfilter/nf_conntrack_tcp.h}
@@ -61,16 +67,6 @@ public final class TcpConntrack
     public static final int ORIGINAL = 0;
     /** Direction of a packet relative to the entry: towards the first packet's sender. */
     public static final int REPLY = 1;
-
-    /** TCP header flag bits as in byte 13 of the header. */
-    public static final int FIN = 0x01;
-    public static final int SYN = 0x02;
-    public static final int RST = 0x04;
-    public static final int PSH = 0x08;
-    public static final int ACK = 0x10;
-    public static final int URG = 0x20;
-    public static final int ECE = 0x40;
-    public static final int CWR = 0x80;
 
     /** Packet index ({@code enum tcp_bit_set}): the row of the transition table. */
     public static final int INDEX_SYN = 0;

@@ -1,8 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-
 import java.util.Arrays;
 
 /**
@@ -33,7 +30,7 @@ public final class DestinationHashingScheduler implements Scheduler
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
+    public void update(final Destination[] destinations, final int count)
     {
         for (int i = 0; i < TAB_SIZE; i++)
         {
@@ -42,7 +39,7 @@ public final class DestinationHashingScheduler implements Scheduler
     }
 
     @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         final int dest = buckets[KernelHash.hash32(destinationAddress, TAB_BITS)];

@@ -10,17 +10,18 @@ package io.dpbench.ipvs.sched;
  *   "HalfSipHash" is really SipHash-1-3 over 64-bit lanes with a 64-bit {@code unsigned long key[2]}, and the
  *   {@code u32} result is the low half of {@code (v0 ^ v1) ^ (v2 ^ v3)}.</li>
  * </ul>
- * Stateless, allocation free.
+ * Stateless, allocation free. The generic byte-array hsiphash these are checked against (the kernel's self-test
+ * vectors) is test code: nothing on a packet path needs it.
  */
 public final class KernelHash
 {
     /** include/linux/hash.h GOLDEN_RATIO_32. */
     public static final int GOLDEN_RATIO_32 = 0x61C88647;
 
-    private static final long SIP_C0 = 0x736f6d6570736575L;
-    private static final long SIP_C1 = 0x646f72616e646f6dL;
-    private static final long SIP_C2 = 0x6c7967656e657261L;
-    private static final long SIP_C3 = 0x7465646279746573L;
+    static final long SIP_C0 = 0x736f6d6570736575L;
+    static final long SIP_C1 = 0x646f72616e646f6dL;
+    static final long SIP_C2 = 0x6c7967656e657261L;
+    static final long SIP_C3 = 0x7465646279746573L;
 
     private KernelHash()
     {
@@ -68,68 +69,6 @@ public final class KernelHash
             {
                 v0 ^= b;
                 v2 ^= 0xFF;
-            }
-        }
-        return (int)((v0 ^ v1) ^ (v2 ^ v3));
-    }
-
-    /**
-     * The kernel's generic 64-bit {@code __hsiphash_unaligned(data, len, key)} over the first {@code length} bytes.
-     * Not on any packet path: it exists so tests can check this class against lib/siphash_kunit.c's vectors for
-     * every length and show that {@link #hsiphash1u32} equals the generic path for 4-byte input.
-     */
-    public static int hsiphash(final byte[] data, final int length, final long key0, final long key1)
-    {
-        long v0 = SIP_C0 ^ key0;
-        long v1 = SIP_C1 ^ key1;
-        long v2 = SIP_C2 ^ key0;
-        long v3 = SIP_C3 ^ key1;
-        long b = ((long)length) << 56;
-        final int end = length - (length & 7);
-        for (int i = 0; i <= end; i += 8)
-        {
-            final boolean last = i == end;
-            long m = 0;
-            if (last)
-            {
-                for (int j = length - 1; j >= end; j--)
-                {
-                    b |= (data[j] & 0xFFL) << (8 * (j - end));
-                }
-                m = b;
-            }
-            else
-            {
-                for (int j = 7; j >= 0; j--)
-                {
-                    m = (m << 8) | (data[i + j] & 0xFFL);
-                }
-            }
-            v3 ^= m;
-            for (int round = 0; round < (last ? 4 : 1); round++)
-            {
-                v0 += v1;
-                v1 = Long.rotateLeft(v1, 13);
-                v1 ^= v0;
-                v0 = Long.rotateLeft(v0, 32);
-                v2 += v3;
-                v3 = Long.rotateLeft(v3, 16);
-                v3 ^= v2;
-                v0 += v3;
-                v3 = Long.rotateLeft(v3, 21);
-                v3 ^= v0;
-                v2 += v1;
-                v1 = Long.rotateLeft(v1, 17);
-                v1 ^= v2;
-                v2 = Long.rotateLeft(v2, 32);
-                if (round == 0)
-                {
-                    v0 ^= m;
-                    if (last)
-                    {
-                        v2 ^= 0xFF;
-                    }
-                }
             }
         }
         return (int)((v0 ^ v1) ^ (v2 ^ v3));

@@ -1,9 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-import io.dpbench.ipvs.SchedulerFlags;
-
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 
@@ -26,7 +22,7 @@ import java.util.IdentityHashMap;
  * move) but, being unavailable, gets no new connections; its flows get no destination, or with mh-fallback
  * ({@code IP_VS_SVC_F_SCHED_MH_FALLBACK}) probe slot {@code H1(addr, port, offset=roffset) % M} for
  * {@code roffset = (i + ihash) % M}, {@code i = 0..M-1}, stopping at an empty slot. A server added with weight 0 has
- * no slots at all. Last weights are tracked across {@link #update} calls by {@link RealServer} identity, as the
+ * no slots at all. Last weights are tracked across {@link #update} calls by {@link Destination} identity, as the
  * service edits weights in place.
  * <p>
  * <b>Population.</b> Rounds over the list: each destination with turns takes its next free preferred slot
@@ -63,6 +59,7 @@ public final class MaglevScheduler implements Scheduler
     /** generate_hash_secret(): hash2.key[0] = hash2.key[1] = 2654446892UL. */
     static final long HASH2_KEY = 2654446892L;
 
+    private final SchedulerFlags flags;
     private final boolean fallback;
     private final boolean port;
     private final int size;
@@ -76,7 +73,7 @@ public final class MaglevScheduler implements Scheduler
     /** Slot to destination index, {@link #EMPTY} when empty. */
     private final char[] lookup;
 
-    private RealServer[] known = new RealServer[0];
+    private Destination[] known = new Destination[0];
     private int[] knownLastWeight = new int[0];
 
     public MaglevScheduler(final SchedulerFlags flags)
@@ -93,6 +90,7 @@ public final class MaglevScheduler implements Scheduler
             throw new IllegalArgumentException("mh table size " + tableSize + " is not one of the kernel's primes " +
                 Arrays.toString(PRIMES) + " or the Maglev paper's " + MAGLEV_PAPER_TABLE_SIZE);
         }
+        this.flags = flags;
         this.fallback = flags.fallback();
         this.port = flags.port();
         this.size = tableSize;
@@ -115,7 +113,7 @@ public final class MaglevScheduler implements Scheduler
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
+    public void update(final Destination[] destinations, final int count)
     {
         if (count > size)
         {
@@ -130,20 +128,8 @@ public final class MaglevScheduler implements Scheduler
         known = Arrays.copyOf(destinations, count);
         knownLastWeight = lastWeight;
 
-        int gcd = 0;
-        int max = 0;
-        for (int i = 0; i < count; i++)
-        {
-            final int weight = lastWeight[i];
-            if (weight > 0)
-            {
-                gcd = gcd > 0 ? gcd(weight, gcd) : weight;
-            }
-            if (weight > max)
-            {
-                max = weight;
-            }
-        }
+        final int gcd = Weights.positiveGcd(lastWeight, count);
+        final int max = Weights.max(lastWeight, count);
         if (gcd < 1)
         {
             Arrays.fill(lookup, EMPTY); // ip_vs_mh_reset
@@ -157,7 +143,7 @@ public final class MaglevScheduler implements Scheduler
         final int[] turns = new int[count];
         for (int i = 0; i < count; i++)
         {
-            final RealServer dest = destinations[i];
+            final Destination dest = destinations[i];
             perm[i] = Integer.remainderUnsigned(hashKey(dest.address(), dest.port(), HASH1_KEY, 0), size);
             skip[i] = Integer.remainderUnsigned(hashKey(dest.address(), dest.port(), HASH2_KEY, 0), size - 1) + 1;
             final int lw = lastWeight[i];
@@ -212,7 +198,7 @@ public final class MaglevScheduler implements Scheduler
     }
 
     @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         final int hashPort = port ? sourcePort & 0xFFFF : 0;
@@ -255,20 +241,23 @@ public final class MaglevScheduler implements Scheduler
         return Integer.remainderUnsigned(hashKey(sourceAddress, hashPort, HASH1_KEY, 0), tableSize);
     }
 
+    @Override
+    public Lookup lookup()
+    {
+        return Lookup.MAGLEV;
+    }
+
     /** The lookup table itself (slot to destination index, {@link #EMPTY}): the same array for the scheduler's life. */
-    public char[] table()
+    @Override
+    public char[] lookupTable()
     {
         return lookup;
     }
 
-    public boolean hashesPort()
+    @Override
+    public SchedulerFlags flags()
     {
-        return port;
-    }
-
-    public boolean fallsBack()
-    {
-        return fallback;
+        return flags;
     }
 
     /** ip_vs_mh_hashkey(): hsiphash of the host-order u32 {@code offset + port + address}. */
@@ -287,9 +276,9 @@ public final class MaglevScheduler implements Scheduler
      * The kernel's {@code dest->last_weight} for each new destination: its weight when newly added (even 0), else
      * its weight when non-zero, else the last weight it had before.
      */
-    private int[] lastWeights(final RealServer[] destinations, final int count)
+    private int[] lastWeights(final Destination[] destinations, final int count)
     {
-        final IdentityHashMap<RealServer, Integer> previous = new IdentityHashMap<>(known.length * 2);
+        final IdentityHashMap<Destination, Integer> previous = new IdentityHashMap<>(known.length * 2);
         for (int i = 0; i < known.length; i++)
         {
             previous.put(known[i], knownLastWeight[i]);
@@ -302,18 +291,5 @@ public final class MaglevScheduler implements Scheduler
             lastWeight[i] = weight != 0 || before == null ? weight : before;
         }
         return lastWeight;
-    }
-
-    private static int gcd(final int a, final int b)
-    {
-        int x = a;
-        int y = b;
-        while (y != 0)
-        {
-            final int t = x % y;
-            x = y;
-            y = t;
-        }
-        return x;
     }
 }

@@ -1,35 +1,26 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-
 /**
  * nq (net/netfilter/ipvs/ip_vs_nq.c): the first idle destination ({@code activeconns == 0}) in list order, else
  * sed's choice, {@code (activeconns + 1) / weight} minimal with the strict 64-bit cross-multiplied comparison, so
  * ties keep list order. Overloaded and weight-0 destinations are skipped outright, idle or not. Stateless.
  */
-public final class NeverQueueScheduler implements Scheduler
+public final class NeverQueueScheduler extends StatelessScheduler
 {
-    @Override
-    public String name()
+    public NeverQueueScheduler()
     {
-        return "nq";
+        super("nq");
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
-    {
-    }
-
-    @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         int least = -1;
         int loh = 0;
         for (int i = 0; i < count; i++)
         {
-            final RealServer dest = destinations[i];
+            final Destination dest = destinations[i];
             if (dest.overloaded() || dest.weight() == 0)
             {
                 continue;

@@ -1,8 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 
@@ -14,7 +11,7 @@ import java.util.IdentityHashMap;
  * <p>
  * The kernel cursor is a pointer, so adding a destination (at the head) does not move it, and {@code del_dest}
  * moves it back to the previous entry only when the cursor's own destination is removed. To keep that across
- * {@link #update} calls, which only hand over the new list, the cursor is tracked by the {@link RealServer}'s
+ * {@link #update} calls, which only hand over the new list, the cursor is tracked by the {@link Destination}'s
  * identity (the service re-weights a server in place): found again, it keeps pointing at it; removed, it falls
  * back to the nearest earlier entry still present, or the head.
  */
@@ -23,16 +20,24 @@ public final class RoundRobinScheduler implements Scheduler
     /** The cursor value for the list head ({@code &svc->destinations}). */
     public static final int HEAD = -1;
 
-    private RealServer[] known = new RealServer[0];
+    private Destination[] known = new Destination[0];
     private int cursor = HEAD;
 
+    @Override
+    public Lookup lookup()
+    {
+        return Lookup.ROUND_ROBIN;
+    }
+
     /** The index of the last destination chosen, or {@link #HEAD}. */
+    @Override
     public int cursor()
     {
         return cursor;
     }
 
     /** Restore the cursor (a copy kept elsewhere, e.g. in a virtual-service table's slot line, moved on). */
+    @Override
     public void cursor(final int cursor)
     {
         this.cursor = cursor;
@@ -45,11 +50,11 @@ public final class RoundRobinScheduler implements Scheduler
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
+    public void update(final Destination[] destinations, final int count)
     {
         if (cursor != HEAD)
         {
-            final IdentityHashMap<RealServer, Integer> newIndex = new IdentityHashMap<>(count * 2);
+            final IdentityHashMap<Destination, Integer> newIndex = new IdentityHashMap<>(count * 2);
             for (int i = 0; i < count; i++)
             {
                 newIndex.put(destinations[i], i);
@@ -70,7 +75,7 @@ public final class RoundRobinScheduler implements Scheduler
     }
 
     @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         final int last = cursor < count ? cursor : HEAD;

@@ -1,8 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.Scheduler;
-import io.dpbench.ipvs.SchedulerFlags;
-
 /**
  * Creates schedulers by their kernel module name, as {@code ipvsadm -s NAME -b FLAGS} (and kube-proxy's
  * {@code --ipvs-scheduler}) select them. Each call returns a fresh instance: scheduler state is per virtual service.

@@ -1,8 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-
 /**
  * sed (net/netfilter/ipvs/ip_vs_sed.c): the destination with the smallest expected delay
  * {@code (activeconns + 1) / weight}. Unlike wlc it ignores inactive connections and counts the incoming one, which
@@ -10,21 +7,15 @@ import io.dpbench.ipvs.Scheduler;
  * overloaded and has weight above 0 seeds the search, the rest skip only overloaded ones, and {@code least} is
  * replaced only when {@code loh * dest.weight > doh * least.weight} (64-bit), so ties keep list order. Stateless.
  */
-public final class ShortestExpectedDelayScheduler implements Scheduler
+public final class ShortestExpectedDelayScheduler extends StatelessScheduler
 {
-    @Override
-    public String name()
+    public ShortestExpectedDelayScheduler()
     {
-        return "sed";
+        super("sed");
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
-    {
-    }
-
-    @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         return WeightedCostWalk.leastWeightedCost(destinations, count, true);

@@ -1,9 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-import io.dpbench.ipvs.SchedulerFlags;
-
 import java.util.Arrays;
 
 /**
@@ -26,6 +22,7 @@ public final class SourceHashingScheduler implements Scheduler
     static final int TAB_SIZE = 1 << TAB_BITS;
     static final int TAB_MASK = TAB_SIZE - 1;
 
+    private final SchedulerFlags flags;
     private final boolean fallback;
     private final boolean port;
     /** Bucket to destination index, -1 for an empty bucket (no destinations). */
@@ -33,6 +30,7 @@ public final class SourceHashingScheduler implements Scheduler
 
     public SourceHashingScheduler(final SchedulerFlags flags)
     {
+        this.flags = flags;
         this.fallback = flags.fallback();
         this.port = flags.port();
         Arrays.fill(buckets, -1);
@@ -45,7 +43,13 @@ public final class SourceHashingScheduler implements Scheduler
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
+    public SchedulerFlags flags()
+    {
+        return flags;
+    }
+
+    @Override
+    public void update(final Destination[] destinations, final int count)
     {
         if (count == 0)
         {
@@ -66,7 +70,7 @@ public final class SourceHashingScheduler implements Scheduler
     }
 
     @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         final int hashPort = port ? sourcePort & 0xFFFF : 0;

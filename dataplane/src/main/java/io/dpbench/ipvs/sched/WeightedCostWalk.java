@@ -1,7 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-
 /**
  * The walk wlc and sed share (ip_vs_wlc.c and ip_vs_sed.c differ only in the per-destination cost): the first
  * destination that is not overloaded and has weight above 0 seeds the search, the rest skip only overloaded ones,
@@ -19,13 +17,13 @@ final class WeightedCostWalk
      *                      {@code ip_vs_dest_conn_overhead()}
      * @return the chosen index, or -1 when no destination qualifies
      */
-    static int leastWeightedCost(final RealServer[] destinations, final int count, final boolean expectedDelay)
+    static int leastWeightedCost(final Destination[] destinations, final int count, final boolean expectedDelay)
     {
         int least = -1;
         int i = 0;
         for (; i < count; i++)
         {
-            final RealServer dest = destinations[i];
+            final Destination dest = destinations[i];
             if (!dest.overloaded() && dest.weight() > 0)
             {
                 least = i;
@@ -39,7 +37,7 @@ final class WeightedCostWalk
         int loh = cost(destinations[least], expectedDelay);
         for (i = least + 1; i < count; i++)
         {
-            final RealServer dest = destinations[i];
+            final Destination dest = destinations[i];
             if (dest.overloaded())
             {
                 continue;
@@ -54,7 +52,7 @@ final class WeightedCostWalk
         return least;
     }
 
-    private static int cost(final RealServer dest, final boolean expectedDelay)
+    private static int cost(final Destination dest, final boolean expectedDelay)
     {
         return expectedDelay ? dest.activeConnections() + 1 : LeastConnectionScheduler.overhead(dest);
     }

@@ -1,8 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-
 /**
  * wlc (net/netfilter/ipvs/ip_vs_wlc.c): the destination with the smallest {@code overhead / weight}, where the
  * overhead is {@code (activeconns << 8) + inactconns}. Division-free as in the kernel: {@code least} is replaced
@@ -11,21 +8,15 @@ import io.dpbench.ipvs.Scheduler;
  * rest of the walk skips only overloaded ones, and a weight-0 destination can never win the strict comparison.
  * Stateless.
  */
-public final class WeightedLeastConnectionScheduler implements Scheduler
+public final class WeightedLeastConnectionScheduler extends StatelessScheduler
 {
-    @Override
-    public String name()
+    public WeightedLeastConnectionScheduler()
     {
-        return "wlc";
+        super("wlc");
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
-    {
-    }
-
-    @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         return WeightedCostWalk.leastWeightedCost(destinations, count, false);

@@ -1,8 +1,5 @@
 package io.dpbench.ipvs.sched;
 
-import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-
 /**
  * wrr (net/netfilter/ipvs/ip_vs_wrr.c), the kernel's "mark" algorithm rather than a smooth WRR, because the point
  * is to reproduce the exact order in which a node hands out connections. State, as in {@code struct ip_vs_wrr_mark}:
@@ -16,7 +13,7 @@ import io.dpbench.ipvs.Scheduler;
  * </ul>
  * The first {@link #update} is {@code init_service} ({@code cw = mw}); every later one is {@code dest_changed}
  * (cursor back to the head, {@code cw} kept when still in range, else reset or re-aligned to the new {@code di}).
- * {@link io.dpbench.ipvs.VirtualService} calls {@code update(list, 0)} on creation and again after each add, as the
+ * The virtual service calls {@code update(list, 0)} on creation and again after each add, as the
  * kernel does, so a service built one server at a time walks exactly the kernel's sequence.
  */
 public final class WeightedRoundRobinScheduler implements Scheduler
@@ -37,22 +34,11 @@ public final class WeightedRoundRobinScheduler implements Scheduler
     }
 
     @Override
-    public void update(final RealServer[] destinations, final int count)
+    public void update(final Destination[] destinations, final int count)
     {
-        int gcd = 0;
-        int max = 0;
-        for (int i = 0; i < count; i++)
-        {
-            final int weight = destinations[i].weight();
-            if (weight > 0)
-            {
-                gcd = gcd > 0 ? gcd(weight, gcd) : weight;
-            }
-            if (weight > max)
-            {
-                max = weight;
-            }
-        }
+        final int[] weights = Weights.of(destinations, count);
+        final int gcd = Weights.positiveGcd(weights, count);
+        final int max = Weights.max(weights, count);
         cl = HEAD;
         di = gcd > 0 ? gcd : 1;
         mw = max - (di - 1);
@@ -72,7 +58,7 @@ public final class WeightedRoundRobinScheduler implements Scheduler
     }
 
     @Override
-    public int schedule(final RealServer[] destinations, final int count, final int sourceAddress,
+    public int schedule(final Destination[] destinations, final int count, final int sourceAddress,
         final int sourcePort, final int destinationAddress, final int destinationPort)
     {
         if (mw == 0)
@@ -88,7 +74,7 @@ public final class WeightedRoundRobinScheduler implements Scheduler
         {
             for (dest = dest + 1; dest < count; dest++)
             {
-                final RealServer server = destinations[dest];
+                final Destination server = destinations[dest];
                 if (!server.overloaded() && server.weight() >= cw)
                 {
                     cl = dest;
@@ -120,18 +106,5 @@ public final class WeightedRoundRobinScheduler implements Scheduler
                 stop = last;
             }
         }
-    }
-
-    private static int gcd(final int a, final int b)
-    {
-        int x = a;
-        int y = b;
-        while (y != 0)
-        {
-            final int t = x % y;
-            x = y;
-            y = t;
-        }
-        return x;
     }
 }

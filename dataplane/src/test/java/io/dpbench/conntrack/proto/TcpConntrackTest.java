@@ -2,28 +2,28 @@ package io.dpbench.conntrack.proto;
 
 import org.junit.jupiter.api.Test;
 
-import static io.dpbench.conntrack.proto.TcpConntrack.ACK;
 import static io.dpbench.conntrack.proto.TcpConntrack.CLOSE;
 import static io.dpbench.conntrack.proto.TcpConntrack.CLOSE_WAIT;
-import static io.dpbench.conntrack.proto.TcpConntrack.CWR;
-import static io.dpbench.conntrack.proto.TcpConntrack.ECE;
 import static io.dpbench.conntrack.proto.TcpConntrack.ESTABLISHED;
-import static io.dpbench.conntrack.proto.TcpConntrack.FIN;
 import static io.dpbench.conntrack.proto.TcpConntrack.FIN_WAIT;
 import static io.dpbench.conntrack.proto.TcpConntrack.IGNORE;
 import static io.dpbench.conntrack.proto.TcpConntrack.INVALID;
 import static io.dpbench.conntrack.proto.TcpConntrack.LAST_ACK;
 import static io.dpbench.conntrack.proto.TcpConntrack.NONE;
 import static io.dpbench.conntrack.proto.TcpConntrack.ORIGINAL;
-import static io.dpbench.conntrack.proto.TcpConntrack.PSH;
 import static io.dpbench.conntrack.proto.TcpConntrack.REPLY;
-import static io.dpbench.conntrack.proto.TcpConntrack.RST;
-import static io.dpbench.conntrack.proto.TcpConntrack.SYN;
 import static io.dpbench.conntrack.proto.TcpConntrack.SYN_RECV;
-import static io.dpbench.conntrack.proto.TcpConntrack.SYN_SENT;
 import static io.dpbench.conntrack.proto.TcpConntrack.SYN_SENT2;
+import static io.dpbench.conntrack.proto.TcpConntrack.SYN_SENT;
 import static io.dpbench.conntrack.proto.TcpConntrack.TIME_WAIT;
-import static io.dpbench.conntrack.proto.TcpConntrack.URG;
+import static io.dpbench.packet.TcpFlyweight.ACK;
+import static io.dpbench.packet.TcpFlyweight.CWR;
+import static io.dpbench.packet.TcpFlyweight.ECE;
+import static io.dpbench.packet.TcpFlyweight.FIN;
+import static io.dpbench.packet.TcpFlyweight.PSH;
+import static io.dpbench.packet.TcpFlyweight.RST;
+import static io.dpbench.packet.TcpFlyweight.SYN;
+import static io.dpbench.packet.TcpFlyweight.URG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -2,21 +2,16 @@ package io.dpbench.conntrack.proto;
 
 import org.junit.jupiter.api.Test;
 
-import static io.dpbench.conntrack.proto.TcpConntrack.ACK;
 import static io.dpbench.conntrack.proto.TcpConntrack.CLOSE;
 import static io.dpbench.conntrack.proto.TcpConntrack.CLOSE_WAIT;
 import static io.dpbench.conntrack.proto.TcpConntrack.ESTABLISHED;
-import static io.dpbench.conntrack.proto.TcpConntrack.FIN;
 import static io.dpbench.conntrack.proto.TcpConntrack.FIN_WAIT;
 import static io.dpbench.conntrack.proto.TcpConntrack.LAST_ACK;
 import static io.dpbench.conntrack.proto.TcpConntrack.ORIGINAL;
-import static io.dpbench.conntrack.proto.TcpConntrack.PSH;
 import static io.dpbench.conntrack.proto.TcpConntrack.REPLY;
-import static io.dpbench.conntrack.proto.TcpConntrack.RST;
-import static io.dpbench.conntrack.proto.TcpConntrack.SYN;
 import static io.dpbench.conntrack.proto.TcpConntrack.SYN_RECV;
-import static io.dpbench.conntrack.proto.TcpConntrack.SYN_SENT;
 import static io.dpbench.conntrack.proto.TcpConntrack.SYN_SENT2;
+import static io.dpbench.conntrack.proto.TcpConntrack.SYN_SENT;
 import static io.dpbench.conntrack.proto.TcpConntrack.TIME_WAIT;
 import static io.dpbench.conntrack.proto.TcpTrack.ACCEPT;
 import static io.dpbench.conntrack.proto.TcpTrack.DESTROY;
@@ -24,6 +19,11 @@ import static io.dpbench.conntrack.proto.TcpTrack.IGNORE;
 import static io.dpbench.conntrack.proto.TcpTrack.INVALID;
 import static io.dpbench.conntrack.proto.TcpTrack.NO_REFRESH;
 import static io.dpbench.conntrack.proto.TcpTrack.REOPEN;
+import static io.dpbench.packet.TcpFlyweight.ACK;
+import static io.dpbench.packet.TcpFlyweight.FIN;
+import static io.dpbench.packet.TcpFlyweight.PSH;
+import static io.dpbench.packet.TcpFlyweight.RST;
+import static io.dpbench.packet.TcpFlyweight.SYN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Scenarios through nf_conntrack_tcp_packet's history-dependent rules, with the timeout each packet leaves. */

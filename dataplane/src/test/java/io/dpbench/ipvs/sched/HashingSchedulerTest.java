@@ -1,7 +1,6 @@
 package io.dpbench.ipvs.sched;
 
 import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.SchedulerFlags;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;

@@ -1,8 +1,6 @@
 package io.dpbench.ipvs.sched;
 
 import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
-import io.dpbench.ipvs.SchedulerFlags;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

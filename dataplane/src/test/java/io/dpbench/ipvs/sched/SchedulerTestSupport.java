@@ -1,7 +1,6 @@
 package io.dpbench.ipvs.sched;
 
 import io.dpbench.ipvs.RealServer;
-import io.dpbench.ipvs.Scheduler;
 
 import java.lang.reflect.Method;
 import java.util.Arrays;

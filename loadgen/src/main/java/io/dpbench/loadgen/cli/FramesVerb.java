@@ -1,6 +1,6 @@
 package io.dpbench.loadgen.cli;
 
-import io.dpbench.cli.Verb;
+import io.dpbench.verb.Verb;
 import io.dpbench.loadgen.frames.MixedFrameGenerator;
 import io.dpbench.cli.OutputFile;
 import io.dpbench.packet.PcapReader;

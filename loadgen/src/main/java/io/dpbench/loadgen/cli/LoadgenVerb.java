@@ -2,7 +2,7 @@ package io.dpbench.loadgen.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.dpbench.cli.Verb;
+import io.dpbench.verb.Verb;
 import io.dpbench.loadgen.drive.LoadGenerator;
 import io.dpbench.loadgen.drive.LoadResult;
 import io.dpbench.loadgen.workload.WorkloadSpec;

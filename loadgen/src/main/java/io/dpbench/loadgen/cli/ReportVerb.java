@@ -1,6 +1,6 @@
 package io.dpbench.loadgen.cli;
 
-import io.dpbench.cli.Verb;
+import io.dpbench.verb.Verb;
 import io.dpbench.gate.GateInputException;
 import io.dpbench.gate.JmhRun;
 import io.dpbench.loadgen.report.ScalingReport;

@@ -2,7 +2,7 @@ package io.dpbench.loadgen.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.dpbench.cli.Verb;
+import io.dpbench.verb.Verb;
 import io.dpbench.loadgen.report.RunEnvironment;
 import io.dpbench.loadgen.soak.SoakDriver;
 import io.dpbench.loadgen.soak.SoakOptions;

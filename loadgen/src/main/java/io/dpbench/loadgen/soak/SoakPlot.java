@@ -101,16 +101,7 @@ public final class SoakPlot
                 y.add(d);
             }
         }
-        if (!x.isEmpty())
-        {
-            c.addSeries(name, x, y).setMarker(SeriesMarkers.NONE);
-            final double[] r = ranges.computeIfAbsent(c, k -> new double[]{Double.MAX_VALUE, -Double.MAX_VALUE});
-            for (final double v : y)
-            {
-                r[0] = Math.min(r[0], v);
-                r[1] = Math.max(r[1], v);
-            }
-        }
+        add(c, name, x, y);
     }
 
     private void rate(final XYChart c, final List<SoakDriver.Sample> s, final String name,
@@ -129,15 +120,22 @@ public final class SoakPlot
                 y.add((b - a) / dt);
             }
         }
-        if (!x.isEmpty())
+        add(c, name, x, y);
+    }
+
+    /** A series, when it has points, and the chart's y range widened to them (for the markers). */
+    private void add(final XYChart c, final String name, final List<Double> x, final List<Double> y)
+    {
+        if (x.isEmpty())
         {
-            c.addSeries(name, x, y).setMarker(SeriesMarkers.NONE);
-            final double[] r = ranges.computeIfAbsent(c, k -> new double[]{Double.MAX_VALUE, -Double.MAX_VALUE});
-            for (final double v : y)
-            {
-                r[0] = Math.min(r[0], v);
-                r[1] = Math.max(r[1], v);
-            }
+            return;
+        }
+        c.addSeries(name, x, y).setMarker(SeriesMarkers.NONE);
+        final double[] r = ranges.computeIfAbsent(c, k -> new double[]{Double.MAX_VALUE, -Double.MAX_VALUE});
+        for (final double v : y)
+        {
+            r[0] = Math.min(r[0], v);
+            r[1] = Math.max(r[1], v);
         }
     }
 

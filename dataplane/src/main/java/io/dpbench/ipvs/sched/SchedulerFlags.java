@@ -1,4 +1,4 @@
-package io.dpbench.ipvs;
+package io.dpbench.ipvs.sched;
 
 /**
  * Scheduler flags as ipvsadm's {@code -b} sets them: sh-fallback / sh-port (IP_VS_SVC_F_SCHED1 / SCHED2 for sh),

@@ -65,6 +65,12 @@ public final class DecapStage implements Stage
         }
     }
 
+    /** Inner frames parsed again here (their window other than rx assumed; tests count parses per frame). */
+    long parses()
+    {
+        return parser.parses();
+    }
+
     public VxlanDecapsulator decapsulator()
     {
         return decapsulator;

@@ -506,6 +506,17 @@ public final class Pipeline implements AutoCloseable
         return sum;
     }
 
+    /** Frames rx parsed, over every producer (a frame is parsed once: tests count parses per frame). */
+    long parses()
+    {
+        long sum = 0;
+        for (final Rx rx : producers)
+        {
+            sum += rx.parse.parses();
+        }
+        return sum;
+    }
+
     /** Frames refused at rx for being larger than a slot, over every producer. */
     public long oversize()
     {

@@ -52,7 +52,7 @@ public final class Node implements AutoCloseable
         // VXLAN for this node is steered (and parsed at rx) by its inner frame only where a decap stage will hand
         // conntrack that inner frame
         this.steering = FlowSteering.of(cluster, config.kubeProxy(), config.workers(),
-            topology != null && config.decapsulates() ? topology.local().address() : 0);
+            topology != null && config.decapsulates() ? topology.local().address() : 0, config.vxlan());
     }
 
     /**

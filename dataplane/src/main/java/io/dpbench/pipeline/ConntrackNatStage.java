@@ -27,7 +27,9 @@ public final class ConntrackNatStage implements Stage
     @Override
     public java.util.List<DropReason> dropReasons()
     {
+        // the node's parses do not verify L4 checksums (nf_conntrack_checksum off, as NICs validate them)
         final java.util.List<DropReason> reasons = new java.util.ArrayList<>(DropReason.of(DropReason.Where.PARSE));
+        reasons.remove(DropReason.BAD_L4_CHECKSUM);
         reasons.addAll(DropReason.of(DropReason.Where.CONNTRACK));
         return reasons;
     }

@@ -33,7 +33,11 @@ public final class DecapStage implements Stage
     @Override
     public java.util.List<DropReason> dropReasons()
     {
-        return DropReason.of(DropReason.Where.DECAP);
+        // the decapsulator's checks that addressedToDevice has already passed cannot fail here
+        final java.util.List<DropReason> reasons = new java.util.ArrayList<>(DropReason.of(DropReason.Where.DECAP));
+        reasons.removeAll(java.util.List.of(DropReason.DECAP_TRUNCATED_OUTER_ETHERNET, DropReason.DECAP_NOT_IPV4,
+            DropReason.DECAP_TRUNCATED_OUTER_IPV4, DropReason.DECAP_NOT_UDP, DropReason.DECAP_NOT_VXLAN_PORT));
+        return reasons;
     }
 
     @Override

@@ -40,7 +40,10 @@ public final class EncapStage implements Stage
     @Override
     public java.util.List<DropReason> dropReasons()
     {
-        return DropReason.of(DropReason.Where.FORWARD);
+        // route gives a next hop to IPv4 frames only
+        final java.util.List<DropReason> reasons = new java.util.ArrayList<>(DropReason.of(DropReason.Where.FORWARD));
+        reasons.remove(DropReason.FORWARD_NOT_IPV4);
+        return reasons;
     }
 
     @Override

@@ -52,11 +52,21 @@ public final class FlowSteering
     }
     /** The node's own addresses: a reply to one of them was masqueraded, and its port names the worker. */
     private final int[] nodeAddresses;
-    private final VxlanDecapsulator vxlan = new VxlanDecapsulator(VxlanConfig.flannel());
+    /** The node's vxlan device (its UDP port tells VXLAN for this node from other UDP). */
+    private final VxlanConfig vxlanConfig;
+    private final VxlanDecapsulator vxlan;
 
     public FlowSteering(final int workers, final LongHashSet frontends, final LongHashSet backends,
         final int[] nodeAddresses, final int localVtep)
     {
+        this(workers, frontends, backends, nodeAddresses, localVtep, VxlanConfig.flannel());
+    }
+
+    public FlowSteering(final int workers, final LongHashSet frontends, final LongHashSet backends,
+        final int[] nodeAddresses, final int localVtep, final VxlanConfig vxlanConfig)
+    {
+        this.vxlanConfig = vxlanConfig;
+        this.vxlan = new VxlanDecapsulator(vxlanConfig);
         this.nodeAddresses = nodeAddresses.clone();
         if (workers < 1)
         {
@@ -73,9 +83,22 @@ public final class FlowSteering
      */
     public static FlowSteering of(final ClusterModel cluster, final NodeConfig node, final int workers, final int localVtep)
     {
+        return of(cluster, node, workers, localVtep, VxlanConfig.flannel());
+    }
+
+    /** As above, for a vxlan device of these settings (its UDP port). */
+    public static FlowSteering of(final ClusterModel cluster, final NodeConfig node, final int workers,
+        final int localVtep, final VxlanConfig vxlan)
+    {
         final Known k = known(cluster, node);
         final int[] addresses = node.nodeIPs().stream().mapToInt(Ipv4Address::parse).toArray();
-        return new FlowSteering(workers, k.frontends(), k.backends(), addresses, localVtep);
+        return new FlowSteering(workers, k.frontends(), k.backends(), addresses, localVtep, vxlan);
+    }
+
+    /** The vxlan device's settings steering recognises VXLAN for this node by. */
+    public VxlanConfig vxlanConfig()
+    {
+        return vxlanConfig;
     }
 
     /** The cluster changed (the control thread): steer by its frontends and endpoints from the next frame on. */

@@ -132,7 +132,7 @@ public final class Pipeline implements AutoCloseable
     {
         private final int index;
         /** This producer's parse of each frame (its own parser: one per rx thread). */
-        private final RxParse parse = new RxParse(steering.localVtep());
+        private final RxParse parse = new RxParse(steering.localVtep(), steering.vxlanConfig());
         private final PacketBatch[] filling = new PacketBatch[workers.length];
         private final long[] rxMissed = new long[workers.length];
         private long oversize;

@@ -20,7 +20,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class RxParse
 {
     private final PacketParser parser = new PacketParser(false);
-    private final VxlanDecapsulator vxlan = new VxlanDecapsulator(VxlanConfig.flannel());
+    private final VxlanDecapsulator vxlan;
     /** This node's VTEP address when the workers decapsulate, else 0. */
     private final int localVtep;
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
@@ -29,9 +29,10 @@ final class RxParse
     /** Whether the last frame was VXLAN for this node. */
     boolean tunnelled;
 
-    RxParse(final int localVtep)
+    RxParse(final int localVtep, final VxlanConfig config)
     {
         this.localVtep = localVtep;
+        this.vxlan = new VxlanDecapsulator(config);
     }
 
     /** Parse {@code length} bytes at {@code offset}; offsets in {@link #packet} count from the frame's start. */

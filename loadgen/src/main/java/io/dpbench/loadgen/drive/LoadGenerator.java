@@ -160,6 +160,8 @@ public final class LoadGenerator
     private final Object changeLock = new Object();
     private volatile BackendChecks told;
     private BackendChecks checks;
+    /** The checks the generator's thread took up last (it writes, any thread reads): see {@link #awaitExpected}. */
+    private volatile BackendChecks taken;
     /** UDP replies from an endpoint a cluster change removed, after the node deleted the flow's entry. */
     private long staleReplies;
     /** Bumped on this thread when new checks are taken up; a flow is checked when its first request left under them. */
@@ -282,6 +284,7 @@ public final class LoadGenerator
         }
         checks = checksFor(model);
         told = checks;
+        taken = checks;
         try
         {
             // the node is another process in wire mode; in process, the node of these settings, whose workers
@@ -393,8 +396,9 @@ public final class LoadGenerator
      * Any thread, during or before {@link #run()}: the cluster is now {@code next}. In-process, the generator's node
      * applies it first (on the calling thread; its workers pick it up at their next new flow) and the sync's report is
      * returned; then the generator's checks follow {@code next} for every flow whose first request leaves after its
-     * next turn. Over the wire, the node is another process: tell it first (and wait for its sync), then call this;
-     * null is returned. Concurrent calls are applied in turn.
+     * next turn. Over the wire, the node is another process: announce the change ({@link #expectClusterChange}, then
+     * {@link #awaitExpected}), tell the node, wait for its sync, then call this; null is returned. Concurrent calls
+     * are applied in turn.
      */
     public SyncReport clusterChanged(final ClusterModel next)
     {
@@ -406,10 +410,52 @@ public final class LoadGenerator
         }
     }
 
-    /** Only the checks follow {@code next} (what {@link #clusterChanged} does over the wire); any thread. */
+    /**
+     * Only the checks follow {@code next} (what {@link #clusterChanged} does over the wire); any thread. Over the
+     * wire, call it once the node has synced to {@code next}, after {@link #expectClusterChange}: a flow whose first
+     * request leaves after the generator's thread took the checks up must reach an endpoint of {@code next}.
+     */
     void expectCluster(final ClusterModel next)
     {
-        told = checksFor(next); // a volatile write: the generator's thread takes the checks up at its next turn
+        synchronized (changeLock)
+        {
+            told = checksFor(next); // a volatile write: the generator's thread takes the checks up at its next turn
+        }
+    }
+
+    /**
+     * Over the wire, before the node is told of {@code next} (any thread): until {@link #expectCluster expectCluster}
+     * {@code (next)}, the node changes over at a moment the generator does not know, so a new flow may reach an
+     * endpoint of the cluster before or of {@code next}, and a UDP flow whose endpoint {@code next} removes may move
+     * to another ({@link #udpRebalanced()}: the node deleted its entry) or be answered from the old one untranslated
+     * ({@link #staleReplies()}). Wait with {@link #awaitExpected} before telling the node: a flow that left before
+     * the generator took this up is checked against the cluster before.
+     */
+    void expectClusterChange(final ClusterModel next)
+    {
+        synchronized (changeLock)
+        {
+            told = told.during(checksFor(next));
+        }
+    }
+
+    /**
+     * Any thread: wait until the generator's thread decides with the newest checks told ({@link #expectCluster},
+     * {@link #expectClusterChange}), which it takes up at its next turn; false after {@code timeoutNanos} (or when
+     * {@link #run()} has not started or has returned).
+     */
+    boolean awaitExpected(final long timeoutNanos) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + timeoutNanos;
+        while (taken != told)
+        {
+            if (System.nanoTime() - deadline >= 0)
+            {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
     }
 
     /** New flows whose first request reached a backend since the checks in force when it left. */
@@ -418,13 +464,13 @@ public final class LoadGenerator
         return newFlowsChecked;
     }
 
-    /** Of {@link #newFlowsChecked()}, those that reached a backend that was not an endpoint of their Service: must be 0. */
     /** Replies of UDP flows whose endpoint a cluster change removed, untranslated once the node deleted the flow. */
     public long staleReplies()
     {
         return staleReplies;
     }
 
+    /** Of {@link #newFlowsChecked()}, those that reached a backend that was not an endpoint of their Service: must be 0. */
     public long staleBackends()
     {
         return staleBackends;
@@ -436,7 +482,7 @@ public final class LoadGenerator
         return udpRebalanced;
     }
 
-    /** Cluster changes this generator's checks took up. */
+    /** Cluster changes this generator's checks took up (a change announced with {@link #expectClusterChange} is two). */
     public long clusterChanges()
     {
         return clusterChanges;
@@ -445,10 +491,32 @@ public final class LoadGenerator
     /**
      * Per frontend of this generator, in its target order, the backends (address << 16 | port, sorted) a new flow to
      * it may reach under {@code model}: the endpoints kube-proxy's categorization gives cluster-IP traffic (the local
-     * ones under internalTrafficPolicy Local), in both modes. Immutable once built.
+     * ones under internalTrafficPolicy Local), in both modes; and the backends a UDP flow may keep ({@code udpKept}:
+     * a flow to any other had its endpoint removed, and the node deletes its entry). Immutable once built.
      */
-    private record BackendChecks(long[][] tcp, long[][] udp)
+    private record BackendChecks(long[][] tcp, long[][] udp, long[][] udpKept)
     {
+        BackendChecks(final long[][] tcp, final long[][] udp)
+        {
+            this(tcp, udp, udp);
+        }
+
+        /** While a node changes over from these checks' cluster to {@code next}'s: a new flow may meet either. */
+        BackendChecks during(final BackendChecks next)
+        {
+            return new BackendChecks(union(tcp, next.tcp), union(udp, next.udp), next.udpKept);
+        }
+
+        private static long[][] union(final long[][] a, final long[][] b)
+        {
+            final long[][] out = new long[a.length][];
+            for (int i = 0; i < a.length; i++)
+            {
+                out[i] = java.util.stream.LongStream.concat(java.util.Arrays.stream(a[i]), java.util.Arrays.stream(b[i]))
+                    .distinct().sorted().toArray();
+            }
+            return out;
+        }
     }
 
     private BackendChecks checksFor(final ClusterModel model)
@@ -493,6 +561,12 @@ public final class LoadGenerator
     {
         final long[] backends = tcp[flow] ? checks.tcp()[target[flow]] : checks.udp()[target[flow]];
         return java.util.Arrays.binarySearch(backends, key) >= 0;
+    }
+
+    /** Whether UDP flow {@code flow} may keep backend {@code key}: not when a cluster change removed its endpoint. */
+    private boolean udpKept(final int flow, final long key)
+    {
+        return java.util.Arrays.binarySearch(checks.udpKept()[target[flow]], key) >= 0;
     }
 
     private void startFlow(final int i)
@@ -541,6 +615,7 @@ public final class LoadGenerator
                     checks = newest;
                     epoch++;
                     clusterChanges++;
+                    taken = newest;
                 }
                 final long before = sent + received;
                 transport.poll(frames, 256);
@@ -697,7 +772,7 @@ public final class LoadGenerator
                 }
                 else if (backend[flow] != key)
                 {
-                    if (!tcp[flow] && !allowed(flow, backend[flow]) && allowed(flow, key))
+                    if (!tcp[flow] && !udpKept(flow, backend[flow]) && allowed(flow, key))
                     {
                         udpRebalanced++; // its backend left: kube-proxy deleted its entry, the next datagram moved
                         backend[flow] = key;
@@ -742,8 +817,7 @@ public final class LoadGenerator
         final int port = tcp[flow] ? tcpPort[target[flow]] : udpPort[target[flow]];
         if (source != vip || sourcePort != port || destination != client[flow] || destinationPort != clientPort[flow])
         {
-            if (!tcp[flow] && backend[flow] != -1
-                && java.util.Arrays.binarySearch(checks.udp()[target[flow]], backend[flow]) < 0)
+            if (!tcp[flow] && backend[flow] != -1 && !udpKept(flow, backend[flow]))
             {
                 // a UDP flow to an endpoint the cluster no longer has: the node deleted its conntrack entry (as
                 // kube-proxy does), so the old backend's answer leaves untranslated, as on a real node

@@ -37,7 +37,8 @@ public final class ConntrackNatStage implements Stage
     @Override
     public void process(final PacketBatch batch)
     {
-        for (int i = 0, n = batch.size(); i < n; i++)
+        final int n = batch.size();
+        for (int i = 0; i < n; i++)
         {
             if (batch.live(i))
             {

@@ -101,10 +101,18 @@ public final class FlowSteering
         return vxlanConfig;
     }
 
-    /** The cluster changed (the control thread): steer by its frontends and endpoints from the next frame on. */
+    /**
+     * The cluster changed (the control thread): steer by its frontends and endpoints too, from the next frame on.
+     * What was known stays known: connections to a Service or an endpoint that went away live on in conntrack (TCP
+     * until they expire), and their packets must keep meeting the worker that holds them, so the sets only grow.
+     */
     public void update(final ClusterModel cluster, final NodeConfig node)
     {
-        known = known(cluster, node);
+        final Known before = known;
+        final Known next = known(cluster, node);
+        next.frontends().addAll(before.frontends());
+        next.backends().addAll(before.backends());
+        known = next;
     }
 
     private static Known known(final ClusterModel cluster, final NodeConfig node)

@@ -93,7 +93,7 @@ class WireClusterChangeTest
             "--port", String.valueOf(port), "--conntrack", table.toString(), "--max-conntrack",
             String.valueOf(MAX_CONNTRACK), "--duration", "14", "--interval", "0", "--json"}, new PrintWriter(out),
             new PrintWriter(err)), thread("test-node-" + mode));
-        awaitListening(port, node);
+        WireLoadTest.awaitListening(port, node);
         final LoadGenerator generator = new LoadGenerator(new LoadGenerator.Options(mode, "rr", 1, LOAD_NANOS, 0, 0,
             SPEC, 0, 131072, new InetSocketAddress("127.0.1.0", port), false), progress::add, null);
         final CompletableFuture<LoadResult> load = CompletableFuture.supplyAsync(generator::run, thread("test-loadgen-" + mode));
@@ -370,23 +370,5 @@ class WireClusterChangeTest
             Thread.sleep(2);
         }
         throw new AssertionError("the node did not print '" + prefix + "...': " + out + err);
-    }
-
-    private static void awaitListening(final int port, final CompletableFuture<Integer> run) throws Exception
-    {
-        final long deadline = System.nanoTime() + 20_000_000_000L;
-        while (System.nanoTime() < deadline && !run.isDone())
-        {
-            try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET))
-            {
-                probe.bind(new InetSocketAddress("127.0.1.0", port));
-            }
-            catch (final java.net.BindException ex)
-            {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("dpbench run did not start listening: " + (run.isDone() ? run.get() : "timeout"));
     }
 }

@@ -66,7 +66,8 @@ class WireLoadTest
             .filter(t -> t.getName().startsWith("dpbench-worker"))).isEmpty();
     }
 
-    private static void awaitListening(final int port, final CompletableFuture<Integer> run) throws Exception
+    /** Until `dpbench run` holds 127.0.1.0:port (a bind there fails), or it ended, or 20 s passed. */
+    static void awaitListening(final int port, final CompletableFuture<Integer> run) throws Exception
     {
         final long deadline = System.nanoTime() + 20_000_000_000L;
         while (System.nanoTime() < deadline && !run.isDone())

@@ -112,29 +112,46 @@ public final class VxlanDecapsulator
         }
         final int header = udp + UdpFlyweight.HEADER_LENGTH;
         final int udpEnd = udp + udpLength;
-        if (header + VxlanFlyweight.HEADER_LENGTH > udpEnd)
+        final DropReason bad = checkVxlan(buffer, header, udpEnd);
+        if (bad != null)
         {
-            return drop(DropReason.DECAP_TRUNCATED_VXLAN);
+            return drop(bad);
+        }
+        final int inner = header + VxlanFlyweight.HEADER_LENGTH;
+        innerLength = udpEnd - inner;
+        decapsulated++;
+        return inner;
+    }
+
+    /**
+     * The device's checks of a VXLAN header at {@code header} and the frame after it, up to {@code end} (the UDP
+     * payload's end): room for the header and an inner Ethernet header, the I flag set and every reserved bit clear
+     * (RFC 7348; Linux drops both), this device's VNI ({@link #vni} is then the header's). Returns null when they
+     * pass, else the reason (not counted: the caller drops). The wire edge's receiver, whose datagrams start at the
+     * VXLAN header (the kernel took the outer headers off), runs the same checks.
+     */
+    public DropReason checkVxlan(final DirectBuffer buffer, final int header, final int end)
+    {
+        if (header + VxlanFlyweight.HEADER_LENGTH > end)
+        {
+            return DropReason.DECAP_TRUNCATED_VXLAN;
         }
         final int flagsWord = buffer.getInt(header, ByteOrder.BIG_ENDIAN);
         final int vniWord = buffer.getInt(header + VxlanFlyweight.VNI_OFFSET, ByteOrder.BIG_ENDIAN);
         if (flagsWord != VxlanFlyweight.FLAG_VNI_VALID << 24 || (vniWord & 0xFF) != 0)
         {
-            return drop(DropReason.DECAP_BAD_VXLAN_FLAGS);
+            return DropReason.DECAP_BAD_VXLAN_FLAGS;
         }
         vni = vniWord >>> 8;
         if (vni != config.vni())
         {
-            return drop(DropReason.DECAP_UNKNOWN_VNI);
+            return DropReason.DECAP_UNKNOWN_VNI;
         }
-        final int inner = header + VxlanFlyweight.HEADER_LENGTH;
-        if (inner + EthernetFlyweight.HEADER_LENGTH > udpEnd)
+        if (header + VxlanFlyweight.HEADER_LENGTH + EthernetFlyweight.HEADER_LENGTH > end)
         {
-            return drop(DropReason.DECAP_TRUNCATED_INNER);
+            return DropReason.DECAP_TRUNCATED_INNER;
         }
-        innerLength = udpEnd - inner;
-        decapsulated++;
-        return inner;
+        return null;
     }
 
     /**

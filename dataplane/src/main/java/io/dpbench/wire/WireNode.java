@@ -1,6 +1,8 @@
 package io.dpbench.wire;
 
 import io.dpbench.packet.DropReason;
+import io.dpbench.vxlan.VxlanConfig;
+import io.dpbench.vxlan.VxlanDecapsulator;
 import java.util.function.IntFunction;
 
 import io.dpbench.pipeline.FrameOutput;
@@ -203,6 +205,8 @@ public final class WireNode implements AutoCloseable
         private final Pipeline.Rx rx;
         private final HeadroomRecvAllocator buffers;
         private final UnsafeBuffer rxView = new UnsafeBuffer(0, 0);
+        /** This socket's vxlan device checks (per receiver: it keeps the last VNI it read). */
+        private final VxlanDecapsulator vxlan = new VxlanDecapsulator(VxlanConfig.flannel().withVni(vni));
         private final byte[] rxCopy = new byte[MAX_DATAGRAM];
         private final AtomicLong received = new AtomicLong();
         /** Frames handed to the pipeline in the receive buffer (references taken), and copied into a batch slot. */
@@ -259,16 +263,12 @@ public final class WireNode implements AutoCloseable
                 content.getBytes(content.readerIndex(), rxCopy, 0, length);
                 rxView.wrap(rxCopy, 0, length);
             }
-            // RFC 7348: flags 0x08 (I), the other 7 flag bits, 24 reserved bits and the last 8 bits must be zero
-            if ((rxView.getByte(0) & 0xFF) != 0x08 || (rxView.getInt(0, ByteOrder.BIG_ENDIAN) & 0x00FF_FFFF) != 0
-                || (rxView.getByte(7) & 0xFF) != 0)
+            // the vxlan device's own checks of the header (RFC 7348 flags, reserved bits, VNI; the frame's room)
+            final DropReason bad = vxlan.checkVxlan(rxView, 0, length);
+            if (bad != null)
             {
-                count(DropReason.VXLAN_BAD_FLAGS);
-                return;
-            }
-            if ((rxView.getInt(4, ByteOrder.BIG_ENDIAN) >>> 8) != vni)
-            {
-                count(DropReason.VXLAN_UNKNOWN_VNI);
+                count(bad == DropReason.DECAP_BAD_VXLAN_FLAGS ? DropReason.VXLAN_BAD_FLAGS
+                    : bad == DropReason.DECAP_UNKNOWN_VNI ? DropReason.VXLAN_UNKNOWN_VNI : DropReason.VXLAN_TRUNCATED);
                 return;
             }
             if (!copyFrames && address != 0 && buffers.owns(address))

@@ -8,7 +8,6 @@ import java.util.function.IntFunction;
 import io.dpbench.pipeline.FrameOutput;
 import io.dpbench.pipeline.Pipeline;
 import io.dpbench.pipeline.Stage;
-import io.dpbench.vxlan.OverlayTopology;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;

@@ -7,7 +7,6 @@ import io.dpbench.packet.DropCounters;
 import io.dpbench.packet.DropReason;
 import io.dpbench.pipeline.Pipeline;
 import io.dpbench.vxlan.LocalVtep;
-import io.dpbench.vxlan.OverlayForwarder;
 import io.dpbench.vxlan.OverlayTopology;
 import io.dpbench.vxlan.RemoteVtep;
 import io.dpbench.vxlan.VxlanConfig;

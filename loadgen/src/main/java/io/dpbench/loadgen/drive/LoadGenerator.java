@@ -13,7 +13,6 @@ import io.dpbench.model.ServicePortEndpoints;
 import io.dpbench.model.SyntheticCluster;
 import io.dpbench.packet.FrameBuilder;
 import io.dpbench.packet.Ipv4Address;
-import io.dpbench.select.NewFlowSelector;
 import io.dpbench.vxlan.OverlayTopology;
 import io.dpbench.vxlan.VxlanConfig;
 import org.HdrHistogram.Histogram;
@@ -30,7 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
-import java.util.function.IntFunction;
 
 /**
  * The load generator: this thread plays every pod of the cluster against the node under test, in-process (straight

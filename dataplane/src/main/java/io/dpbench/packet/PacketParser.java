@@ -90,6 +90,7 @@ public final class PacketParser
         p.buffer = buffer;
         p.frameOffset = offset;
         p.frameLength = length;
+        p.l4ChecksumVerified = false;
         final int end = offset + length;
 
         // L2: step over up to two VLAN tags.
@@ -248,6 +249,35 @@ public final class PacketParser
             }
             default:
                 return Verdict.UNSUPPORTED_PROTOCOL;
+        }
+    }
+
+    /**
+     * Whether the L4 checksum of a frame this parser found {@link Verdict#OK} is good and covers every L4 byte of
+     * the datagram: TCP; UDP with a checksum (not 0) whose length is the IP payload's; ICMP. False for a first
+     * fragment (its checksum covers bytes it does not hold). What a NIC's receive checksum offload reports; rx calls
+     * it so that encapsulation need not read the frame again ({@link ParsedPacket#l4ChecksumVerified}).
+     */
+    public static boolean l4ChecksumGood(final MutableDirectBuffer buffer, final ParsedPacket p)
+    {
+        if (p.firstFragment)
+        {
+            return false;
+        }
+        switch (p.protocol)
+        {
+            case Ipv4Flyweight.PROTOCOL_TCP:
+                return pseudoChecksumValid(buffer, p.l4Offset, p.l4Length, p.sourceAddress, p.destinationAddress,
+                    p.protocol);
+            case Ipv4Flyweight.PROTOCOL_UDP:
+                return buffer.getShort(p.l4Offset + UdpFlyweight.CHECKSUM_OFFSET) != 0
+                    && (buffer.getShort(p.l4Offset + UdpFlyweight.LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) == p.l4Length
+                    && pseudoChecksumValid(buffer, p.l4Offset, p.l4Length, p.sourceAddress, p.destinationAddress,
+                    p.protocol);
+            case Ipv4Flyweight.PROTOCOL_ICMP:
+                return InternetChecksum.fold(InternetChecksum.add(buffer, p.l4Offset, p.l4Length, 0)) == 0xFFFF;
+            default:
+                return false;
         }
     }
 

@@ -39,6 +39,14 @@ public final class ParsedPacket
     public int tcpFlags;
     /** ICMP type, or -1. */
     public int icmpType;
+    /**
+     * The L4 checksum was found good where the frame arrived (rx, as a NIC's receive checksum offload reports
+     * CHECKSUM_UNNECESSARY; {@link PacketParser#l4ChecksumGood}) and covers exactly the L4 bytes to the end of the
+     * datagram. NAT's incremental updates keep it good, so the L4 region's ones'-complement sum stays the negation of
+     * its pseudo-header's: what lets encapsulation compute the outer UDP checksum from the headers alone (Linux's
+     * local checksum offload) instead of reading the whole frame again. False from any other parse.
+     */
+    public boolean l4ChecksumVerified;
 
     /**
      * Take {@code from}'s parse for the same frame copied to {@code buffer}, {@code shift} bytes further on (rx
@@ -63,6 +71,7 @@ public final class ParsedPacket
         destinationPort = from.destinationPort;
         tcpFlags = from.tcpFlags;
         icmpType = from.icmpType;
+        l4ChecksumVerified = from.l4ChecksumVerified;
     }
 
     /** Copy the 5-tuple into a flow key. */

@@ -58,7 +58,11 @@ final class RxParse
             final int outer = EthernetFlyweight.ipv4Offset(view, 0, length);
             start = Math.min(length, outer + ((view.getByte(outer) & 0x0F) << 2) + 8 + 8); // UDP and VXLAN headers
         }
-        return parser.inspect(view, start, length - start, packet);
+        final Verdict verdict = parser.inspect(view, start, length - start, packet);
+        // rx checks the L4 checksum as a NIC's receive offload would, while the frame is in this core's cache: the
+        // worker's encapsulation then sums the headers only (never the payload, which it otherwise never reads)
+        packet.l4ChecksumVerified = verdict == Verdict.OK && PacketParser.l4ChecksumGood(view, packet);
+        return verdict;
     }
 
     long parses()

@@ -129,7 +129,7 @@ public final class OverlayForwarder
         {
             return drop(DropReason.FORWARD_BAD_IP_CHECKSUM);
         }
-        return forwardValid(buffer, offset, ipOffset, headerLength, totalLength, remote, sink,
+        return forwardValid(buffer, offset, ipOffset, headerLength, totalLength, remote, sink, false,
             encapsulator.sourcePortFor(buffer, ipOffset));
     }
 
@@ -144,14 +144,14 @@ public final class OverlayForwarder
         ip.wrap(buffer, p.l3Offset);
         final boolean ports = !p.firstFragment && p.protocol != Ipv4Flyweight.PROTOCOL_ICMP;
         return forwardValid(buffer, p.frameOffset, p.l3Offset, p.ipHeaderLength, p.ipTotalLength, remote, sink,
-            encapsulator.sourcePortFor(p.protocol, p.sourceAddress, ports ? p.sourcePort : 0, p.destinationAddress,
+            p.l4ChecksumVerified, encapsulator.sourcePortFor(p.protocol, p.sourceAddress, ports ? p.sourcePort : 0, p.destinationAddress,
                 ports ? p.destinationPort : 0, p.firstFragment));
     }
 
     /** The forwarding of a frame whose IPv4 header is valid ({@link #ip} wraps it). */
     private int forwardValid(final MutableDirectBuffer buffer, final int offset, final int ipOffset,
         final int headerLength, final int totalLength, final RemoteVtep remote, final FrameSink sink,
-        final int sourcePort)
+        final boolean l4Verified, final int sourcePort)
     {
         if (ipOffset < VxlanEncapsulator.HEADROOM)
         {
@@ -181,7 +181,7 @@ public final class OverlayForwarder
         decreaseTtl(buffer, ipOffset);
         if (totalLength <= overlayMtu)
         {
-            final int frame = encapsulator.encapsulate(buffer, ipOffset, totalLength, remote, sourcePort);
+            final int frame = encapsulator.encapsulate(buffer, ipOffset, totalLength, remote, sourcePort, l4Verified);
             sink.frame(buffer, frame, totalLength + VxlanEncapsulator.HEADROOM);
             return count(Counter.ENCAPSULATED, 1);
         }

@@ -1,6 +1,7 @@
 package io.dpbench.vxlan;
 
 import io.dpbench.packet.EthernetFlyweight;
+import io.dpbench.packet.InternetChecksum;
 import io.dpbench.packet.Ipv4Flyweight;
 import io.dpbench.packet.UdpFlyweight;
 import io.dpbench.packet.VxlanFlyweight;
@@ -61,6 +62,20 @@ public final class VxlanEncapsulator
     public int encapsulate(final MutableDirectBuffer buffer, final int ipOffset, final int ipLength,
         final RemoteVtep remote, final int sourcePort)
     {
+        return encapsulate(buffer, ipOffset, ipLength, remote, sourcePort, false);
+    }
+
+    /**
+     * As {@link #encapsulate(MutableDirectBuffer, int, int, RemoteVtep, int)}; {@code innerL4Verified} says the
+     * inner packet's L4 checksum is known good and covers all its L4 bytes ({@link
+     * io.dpbench.packet.ParsedPacket#l4ChecksumVerified}). Then the outer UDP checksum is computed as Linux's local
+     * checksum offload does (lco_csum, Documentation/networking/checksum-offloads.rst): the inner L4 region sums to
+     * the negation of its pseudo-header, so only the headers in front of it are read. The result is the checksum a
+     * full sum gives, byte for byte.
+     */
+    public int encapsulate(final MutableDirectBuffer buffer, final int ipOffset, final int ipLength,
+        final RemoteVtep remote, final int sourcePort, final boolean innerL4Verified)
+    {
         if (ipOffset < HEADROOM)
         {
             throw new IllegalArgumentException("encapsulation needs " + HEADROOM + " bytes of headroom, got " + ipOffset);
@@ -89,13 +104,52 @@ public final class VxlanEncapsulator
 
         if (config.udpChecksum())
         {
-            udp.updateChecksum(local.address(), remote.address());
+            if (innerL4Verified)
+            {
+                udp.checksum(localChecksum(buffer, udpOffset, ipOffset, ipLength, udpLength, remote.address()));
+            }
+            else
+            {
+                udp.updateChecksum(local.address(), remote.address());
+            }
         }
 
         final int frame = ipOuter - EthernetFlyweight.HEADER_LENGTH;
         ethernet.wrap(buffer, frame).destination(remote.underlayMac()).source(local.underlayMac())
             .outerEtherType(EthernetFlyweight.ETHER_TYPE_IPV4);
         return frame;
+    }
+
+    /**
+     * The outer UDP checksum without reading the inner L4 bytes (lco_csum): the outer pseudo-header, the bytes from
+     * the outer UDP header (checksum 0) to the end of the inner IPv4 header, and for TCP and UDP the negation of the
+     * inner pseudo-header's sum (a good L4 checksum makes pseudo-header + L4 bytes sum to -0); an ICMP message's
+     * bytes sum to -0 by themselves.
+     */
+    private long localChecksumSum(final MutableDirectBuffer buffer, final int udpOffset, final int ipOffset,
+        final int ipLength, final int udpLength, final int outerDestination)
+    {
+        final int innerHeader = (buffer.getByte(ipOffset) & 0x0F) << 2;
+        long sum = InternetChecksum.pseudoHeader(local.address(), outerDestination, Ipv4Flyweight.PROTOCOL_UDP, udpLength);
+        sum = InternetChecksum.add(buffer, udpOffset, ipOffset + innerHeader - udpOffset, sum);
+        final int protocol = buffer.getByte(ipOffset + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF;
+        if (protocol != Ipv4Flyweight.PROTOCOL_ICMP)
+        {
+            final long inner = InternetChecksum.pseudoHeader(
+                buffer.getInt(ipOffset + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN),
+                buffer.getInt(ipOffset + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN),
+                protocol, ipLength - innerHeader);
+            sum += ~InternetChecksum.fold(inner) & 0xFFFF;
+        }
+        return sum;
+    }
+
+    private int localChecksum(final MutableDirectBuffer buffer, final int udpOffset, final int ipOffset,
+        final int ipLength, final int udpLength, final int outerDestination)
+    {
+        final int computed = InternetChecksum.finish(
+            localChecksumSum(buffer, udpOffset, ipOffset, ipLength, udpLength, outerDestination));
+        return computed == 0 ? UdpFlyweight.CHECKSUM_MANGLED_ZERO : computed;
     }
 
     /** Linux's INET_ECN_encapsulate(0, inner): DSCP 0, the inner ECN bits, except CE, which goes out as ECT(0). */

@@ -359,6 +359,24 @@ public final class ConntrackNatEngine
         return this;
     }
 
+    /**
+     * Delete the connection whose original tuple this is (what {@code conntrack -D} does), from the table and this
+     * engine's cache. Returns false when there is none.
+     */
+    public boolean delete(final long originalAddresses, final long originalPorts)
+    {
+        if (table.lookup(originalAddresses, originalPorts, record) != ConntrackTable.ORIGINAL)
+        {
+            return false;
+        }
+        final int slot = cache.slotOf(originalAddresses, originalPorts);
+        if (slot >= 0)
+        {
+            cache.invalidate(slot);
+        }
+        return table.remove(record);
+    }
+
     /** Write every change the cache still holds through to the table (end of a replay, shutdown). */
     public void flush(final long nowMillis)
     {

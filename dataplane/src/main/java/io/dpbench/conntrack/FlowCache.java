@@ -1,6 +1,7 @@
 package io.dpbench.conntrack;
 
 import io.dpbench.packet.FlowKey;
+import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -16,7 +17,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * One owner thread; allocation-free after construction.
  * <p>
  * Layout, for a lookup that touches few cache lines: the tuples a lookup compares are kept apart from the records,
- * in flat arrays ({@code originalKeys}: a set's four ways are 64 contiguous bytes), and the records lie back to back
+ * in flat blocks ({@code originalKeys}: a set's four ways are one 64-byte line), and the records lie back to back
  * in one block ({@link ConntrackRecord#LENGTH} bytes each) reached through one flyweight, with no object per
  * connection to chase. An empty slot's keys are zero, which no packet's tuple is (its protocol byte is never 0).
  */
@@ -29,10 +30,14 @@ public final class FlowCache
     private final ConntrackTable table;
     private final int setMask;
     private final int size;
-    /** Per slot: original addresses, original ports (FlowKey packing); zeros when empty. */
-    private final long[] originalKeys;
-    /** Per slot: reply addresses, reply ports. */
-    private final long[] replyKeys;
+    /**
+     * Per slot: original addresses, original ports (FlowKey packing; 16 bytes); zeros when empty. Off-heap and
+     * aligned to a cache line, so that a set's four ways are one line (a {@code long[]}'s elements start 16 bytes
+     * into the object, which put most sets across two).
+     */
+    private final UnsafeBuffer originalKeys;
+    /** Per slot: reply addresses, reply ports (same layout). */
+    private final UnsafeBuffer replyKeys;
     /**
      * The slots, {@value #STRIDE} bytes each: the record ({@link ConntrackRecord#LENGTH} bytes), then the slot's own
      * state (last use, last write, valid and dirty flags), so that a hit's bookkeeping lands on the lines the record
@@ -40,6 +45,8 @@ public final class FlowCache
      */
     private final UnsafeBuffer records;
     private static final int STRIDE = 128;
+    private static final int KEY = 16;
+    private static final int CACHE_LINE = 64;
     private static final int LAST_USED = ConntrackRecord.LENGTH;
     private static final int WRITTEN = LAST_USED + 8;
     private static final int VALID = WRITTEN + 8;
@@ -60,9 +67,10 @@ public final class FlowCache
         size = Integer.highestOneBit(Math.max(16, capacity - 1)) << 1;
         this.table = table;
         this.setMask = size / WAYS - 1;
-        originalKeys = new long[2 * size];
-        replyKeys = new long[2 * size];
-        records = new UnsafeBuffer(new byte[size * STRIDE]);
+        originalKeys = new UnsafeBuffer(BufferUtil.allocateDirectAligned(KEY * size, CACHE_LINE));
+        replyKeys = new UnsafeBuffer(BufferUtil.allocateDirectAligned(KEY * size, CACHE_LINE));
+        // a slot is two cache lines (the record's hot fields and the slot's state), never three
+        records = new UnsafeBuffer(BufferUtil.allocateDirectAligned(size * STRIDE, CACHE_LINE));
         view = new ConntrackRecord(records);
         own = new ConntrackRecord(records);
         replyIndex = new int[size];
@@ -86,11 +94,11 @@ public final class FlowCache
     public int lookup(final long addresses, final long ports)
     {
         final int base = set(addresses, ports);
-        final long[] keys = originalKeys;
+        final UnsafeBuffer keys = originalKeys;
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (keys[2 * s] == addresses && keys[2 * s + 1] == ports)
+            if (keys.getLong(KEY * s) == addresses && keys.getLong(KEY * s + 8) == ports)
             {
                 return hit(s, ConntrackTable.ORIGINAL);
             }
@@ -98,7 +106,7 @@ public final class FlowCache
         for (int w = 0; w < WAYS; w++)
         {
             final int s = replyIndex[base + w];
-            if (s >= 0 && replyKeys[2 * s] == addresses && replyKeys[2 * s + 1] == ports)
+            if (s >= 0 && replyKeys.getLong(KEY * s) == addresses && replyKeys.getLong(KEY * s + 8) == ports)
             {
                 return hit(s, ConntrackTable.REPLY);
             }
@@ -137,7 +145,7 @@ public final class FlowCache
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (flag(s, VALID) && originalKeys[2 * s] == addresses && originalKeys[2 * s + 1] == ports)
+            if (flag(s, VALID) && originalKeys.getLong(KEY * s) == addresses && originalKeys.getLong(KEY * s + 8) == ports)
             {
                 victim = s; // the same connection: refresh in place
                 break;
@@ -153,7 +161,7 @@ public final class FlowCache
         }
         if (flag(victim, VALID))
         {
-            if (flag(victim, DIRTY) && !(originalKeys[2 * victim] == addresses && originalKeys[2 * victim + 1] == ports))
+            if (flag(victim, DIRTY) && !(originalKeys.getLong(KEY * victim) == addresses && originalKeys.getLong(KEY * victim + 8) == ports))
             {
                 table.update(slotRecord(victim));
                 flushes++;
@@ -161,10 +169,10 @@ public final class FlowCache
             unindexReply(victim);
         }
         slotRecord(victim).copyFrom(record);
-        originalKeys[2 * victim] = addresses;
-        originalKeys[2 * victim + 1] = ports;
-        replyKeys[2 * victim] = record.replyAddresses();
-        replyKeys[2 * victim + 1] = record.replyPorts();
+        originalKeys.putLong(KEY * victim, addresses);
+        originalKeys.putLong(KEY * victim + 8, ports);
+        replyKeys.putLong(KEY * victim, record.replyAddresses());
+        replyKeys.putLong(KEY * victim + 8, record.replyPorts());
         flag(victim, VALID, true);
         flag(victim, DIRTY, false);
         writtenMillis(victim, nowMillis);
@@ -175,7 +183,7 @@ public final class FlowCache
 
     private void indexReply(final int slot)
     {
-        final int base = set(replyKeys[2 * slot], replyKeys[2 * slot + 1]);
+        final int base = set(replyKeys.getLong(KEY * slot), replyKeys.getLong(KEY * slot + 8));
         int way = -1;
         for (int w = 0; w < WAYS && way < 0; w++)
         {
@@ -201,7 +209,7 @@ public final class FlowCache
 
     private void unindexReply(final int slot)
     {
-        final int base = set(replyKeys[2 * slot], replyKeys[2 * slot + 1]);
+        final int base = set(replyKeys.getLong(KEY * slot), replyKeys.getLong(KEY * slot + 8));
         for (int w = 0; w < WAYS; w++)
         {
             if (replyIndex[base + w] == slot)
@@ -244,10 +252,10 @@ public final class FlowCache
         }
         flag(slot, VALID, false);
         flag(slot, DIRTY, false);
-        originalKeys[2 * slot] = 0;
-        originalKeys[2 * slot + 1] = 0;
-        replyKeys[2 * slot] = 0;
-        replyKeys[2 * slot + 1] = 0;
+        originalKeys.putLong(KEY * slot, 0);
+        originalKeys.putLong(KEY * slot + 8, 0);
+        replyKeys.putLong(KEY * slot, 0);
+        replyKeys.putLong(KEY * slot + 8, 0);
     }
 
     /**
@@ -272,13 +280,21 @@ public final class FlowCache
     /** The cached expiry of a connection by its original tuple, or -1 when it is not cached. */
     public long cachedExpiry(final long originalAddresses, final long originalPorts)
     {
+        final int s = slotOf(originalAddresses, originalPorts);
+        return s < 0 ? -1 : slotRecord(s).expiryMillis();
+    }
+
+    /** The slot of a cached connection by its original tuple, or -1 (no hit counted, no use recorded). */
+    public int slotOf(final long originalAddresses, final long originalPorts)
+    {
         final int base = set(originalAddresses, originalPorts);
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (flag(s, VALID) && originalKeys[2 * s] == originalAddresses && originalKeys[2 * s + 1] == originalPorts)
+            if (flag(s, VALID) && originalKeys.getLong(KEY * s) == originalAddresses
+                && originalKeys.getLong(KEY * s + 8) == originalPorts)
             {
-                return slotRecord(s).expiryMillis();
+                return s;
             }
         }
         return -1;

@@ -80,20 +80,46 @@ public final class ConntrackTable implements AutoCloseable
      */
     private final AtomicLong connections;
 
+    /**
+     * The tuples the map may hold, shared like {@link #connections}: a lookup of a tuple it rules out (every new
+     * connection's first packet) skips the map. Null for an attached table.
+     */
+    private final TupleFilter filter;
+
     private ConntrackTable(final ChronicleMap<byte[], byte[]> map, final int maxEntries, final boolean ownsMap,
-        final AtomicLong connections)
+        final AtomicLong connections, final TupleFilter filter)
     {
         this.map = map;
         this.maxEntries = maxEntries;
         this.ownsMap = ownsMap;
         this.connections = connections;
+        this.filter = filter;
     }
 
-    /** The owner of a map this process writes: its connections counted once, here, then kept. */
+    /**
+     * The owner of a map this process writes: its connections counted once, here, then kept; the filter filled
+     * with the keys the map holds (a restarted node's table: one pass over it).
+     */
     private ConntrackTable(final ChronicleMap<byte[], byte[]> map, final int maxEntries)
     {
-        this(map, maxEntries, true, new AtomicLong());
+        this(map, maxEntries, true, new AtomicLong(), new TupleFilter(entries(maxEntries)));
         connections.set(countedConnections());
+        map.forEachEntry(e ->
+        {
+            final Data<byte[]> k = e.key();
+            final long addresses = k.bytes().readLong(k.offset());
+            final long ports = k.bytes().readLong(k.offset() + 8);
+            if (addresses != 0 || ports != 0) // not the clock
+            {
+                filter.add(addresses, ports);
+            }
+        });
+    }
+
+    /** Map entries for {@code maxEntries} connections: two each, and room for early drop to work in. */
+    private static long entries(final int maxEntries)
+    {
+        return Math.max(1024, 2L * maxEntries + 1024);
     }
 
     /**
@@ -104,7 +130,7 @@ public final class ConntrackTable implements AutoCloseable
      */
     public ConntrackTable view(final Owner owner)
     {
-        final ConntrackTable view = new ConntrackTable(map, maxEntries, false, connections);
+        final ConntrackTable view = new ConntrackTable(map, maxEntries, false, connections, filter);
         view.owner = owner;
         return view;
     }
@@ -116,7 +142,7 @@ public final class ConntrackTable implements AutoCloseable
             // the map is closed by its owner, after the workers stopped (run's SIGTERM hook waits for that): Chronicle's
             // own exit hook closed it under the stopping node, which then lost its final counters line
             .skipCloseOnExitHook(true)
-            .entries(Math.max(1024, 2L * maxEntries + 1024))
+            .entries(entries(maxEntries))
             .constantKeySizeBySample(new byte[16])
             .constantValueSizeBySample(new byte[ConntrackRecord.LENGTH]);
     }
@@ -212,7 +238,7 @@ public final class ConntrackTable implements AutoCloseable
     public static ConntrackTable attach(final Path file, final int maxEntries) throws IOException
     {
         TableFile.checkHeader(file, false);
-        return new ConntrackTable(builder(maxEntries).createPersistedTo(file.toFile()), maxEntries, true, null);
+        return new ConntrackTable(builder(maxEntries).createPersistedTo(file.toFile()), maxEntries, true, null, null);
     }
 
     private byte[] key(final long addresses, final long portsAndProtocol)
@@ -228,6 +254,10 @@ public final class ConntrackTable implements AutoCloseable
      */
     public int lookup(final long addresses, final long portsAndProtocol, final ConntrackRecord out)
     {
+        if (filter != null && !filter.mayContain(addresses, portsAndProtocol))
+        {
+            return NOT_FOUND;
+        }
         if (!read(key(addresses, portsAndProtocol), out))
         {
             return NOT_FOUND;
@@ -284,16 +314,19 @@ public final class ConntrackTable implements AutoCloseable
         // the reply tuple's index first: taking it is the clash check (nf_nat_get_unique_tuple's "is this reply
         // tuple in use"), so a new connection costs two map writes, not a read and two writes
         scratch.clear().original(record.originalAddresses(), record.originalPorts()).kind(ConntrackRecord.KIND_REPLY_INDEX);
+        filtered(record.replyAddresses(), record.replyPorts(), true); // the filter covers the map at every moment
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.replyAddresses(), record.replyPorts())))
         {
             c.writeLock().lock();
             final MapAbsentEntry<byte[], byte[]> absent = c.absentEntry();
             if (absent == null)
             {
+                filtered(record.replyAddresses(), record.replyPorts(), false);
                 return CLASH; // the reply tuple is taken
             }
             absent.doInsert(c.wrapValueAsData(scratch.bytes()));
         }
+        filtered(record.originalAddresses(), record.originalPorts(), true);
         boolean clash = false;
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
         {
@@ -310,6 +343,7 @@ public final class ConntrackTable implements AutoCloseable
         }
         if (clash)
         {
+            filtered(record.originalAddresses(), record.originalPorts(), false);
             removeEntry(record.replyAddresses(), record.replyPorts());
             return CLASH;
         }
@@ -360,7 +394,23 @@ public final class ConntrackTable implements AutoCloseable
                 return false;
             }
             entry.doRemove();
-            return true;
+        }
+        filtered(addresses, portsAndProtocol, false); // after the entry went: the filter covers the map throughout
+        return true;
+    }
+
+    private void filtered(final long addresses, final long portsAndProtocol, final boolean add)
+    {
+        if (filter != null)
+        {
+            if (add)
+            {
+                filter.add(addresses, portsAndProtocol);
+            }
+            else
+            {
+                filter.remove(addresses, portsAndProtocol);
+            }
         }
     }
 

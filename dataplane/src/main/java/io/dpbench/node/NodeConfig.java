@@ -17,7 +17,8 @@ import java.util.List;
 /**
  * Every size and setting a node has, in one place: the proxy mode and its scheduler and seed, the workers and rx
  * sockets, ring and batch sizes, the frame size and headroom, the overlay (nodes, the VXLAN device's port, VNI and
- * MTU, and what its encapsulation writes: whole frames, or the UDP payload for a UDP socket), the stage chain, the conntrack table (size, file, per-worker cache) and kube-proxy's own node settings.
+ * MTU, and what its encapsulation writes: whole frames, or the UDP payload for a UDP socket), the stage chain, the
+ * conntrack table (size, file, per-worker cache) and kube-proxy's own node settings.
  * Built by {@link Builder}, which checks every value once and reports every bad one, one line each.
  */
 public record NodeConfig(
@@ -272,8 +273,8 @@ public record NodeConfig(
                 throw new IllegalArgumentException(String.join("\n", problems));
             }
             return new NodeConfig(mode, scheduler, seed, workers, sockets != null ? sockets : workers, ringBatches,
-                maxFrame, overflow, idle, overlayNodes, vxlan, encapsulation, stages, maxConntrack(), conntrackFile, cacheSlots,
-                kubeProxy);
+                maxFrame, overflow, idle, overlayNodes, vxlan, encapsulation, stages, maxConntrack(), conntrackFile,
+                cacheSlots, kubeProxy);
         }
     }
 }

@@ -81,7 +81,8 @@ public final class StageChain
                 case "conntrack" -> stages.add(new ConntrackNatStage(dataplane));
                 case "route" -> stages.add(new OverlayRouteStage(topology));
                 case "encap" -> stages.add(new EncapStage(new OverlayForwarder(
-                    new VxlanEncapsulator(vxlan, topology.local(), encapsulation), topology.local()), topology, output));
+                    new VxlanEncapsulator(vxlan, topology.local(), encapsulation), topology.local()), topology,
+                    output));
                 default -> stages.add(new TxStage(output));
             }
         }

@@ -173,8 +173,8 @@ public final class OverlayForwarder
     {
         if (ipOffset < encapsulator.headroom())
         {
-            throw new IllegalArgumentException("the frame needs " + (encapsulator.headroom() - EthernetFlyweight.HEADER_LENGTH)
-                + " bytes of headroom");
+            throw new IllegalArgumentException("the frame needs "
+                + (encapsulator.headroom() - EthernetFlyweight.HEADER_LENGTH) + " bytes of headroom");
         }
         final long sourceMac = EthernetFlyweight.readMac(buffer, offset + EthernetFlyweight.SOURCE_OFFSET);
         final long nodeMac = EthernetFlyweight.readMac(buffer, offset + EthernetFlyweight.DESTINATION_OFFSET);

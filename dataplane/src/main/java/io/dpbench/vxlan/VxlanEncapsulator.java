@@ -29,7 +29,10 @@ import java.nio.ByteOrder;
  */
 public final class VxlanEncapsulator
 {
-    /** Bytes of headroom an inner IPv4 packet needs before it: outer headers and the inner Ethernet header. */
+    /**
+     * Bytes of headroom an inner IPv4 packet needs before it: outer headers and the inner Ethernet header (the most,
+     * for whole frames; see {@link #headroom}).
+     */
     public static final int HEADROOM = VxlanConfig.OVERHEAD + EthernetFlyweight.HEADER_LENGTH;
 
     private static final int ECN_MASK = 0x03;
@@ -88,7 +91,8 @@ public final class VxlanEncapsulator
     {
         if (ipOffset < headroom())
         {
-            throw new IllegalArgumentException("encapsulation needs " + headroom() + " bytes of headroom, got " + ipOffset);
+            throw new IllegalArgumentException("encapsulation needs " + headroom() + " bytes of headroom, got "
+                + ipOffset);
         }
         final int innerEthernet = ipOffset - EthernetFlyweight.HEADER_LENGTH;
         ethernet.wrap(buffer, innerEthernet).destination(remote.vtepMac()).source(local.vtepMac())

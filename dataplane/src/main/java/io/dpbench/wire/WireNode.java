@@ -39,10 +39,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * encapsulated for another node (its encap stage writes just the UDP payload, the VXLAN header and the inner frame)
  * goes as it is to the VTEP address ({@link WireAddresses}) of the node the batch's next hop names; any other frame
  * is for a pod of this node and goes, with a VXLAN header, to the local pods' address. Which is which comes from the
- * stages ({@link FrameOutput#encapsulated} or {@link FrameOutput#frame}), never from the frame's bytes. Sends are queued per frame and
- * handed to the socket's event loop once per batch ({@link SocketTx}), which writes them and flushes once
- * (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no pipeline: every datagram goes
- * back to its sender as it came.
+ * stages ({@link FrameOutput#encapsulated} or {@link FrameOutput#frame}), never from the frame's bytes. Sends are
+ * queued per frame and handed to the socket's event loop once per batch ({@link SocketTx}), which writes them and
+ * flushes once (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no pipeline: every
+ * datagram goes back to its sender as it came.
  * <p>
  * <b>No copies.</b> The receive buffers leave {@value #RX_HEADROOM} bytes before every datagram
  * ({@link HeadroomRecvAllocator}); the pipeline is handed the received datagram's memory itself (a retained slice of

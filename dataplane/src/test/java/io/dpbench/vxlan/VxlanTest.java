@@ -443,7 +443,8 @@ class VxlanTest
     void theUdpPayloadNeedsRoomForItsVxlanHeaderOnly()
     {
         final UnsafeBuffer b = new UnsafeBuffer(new byte[2048]);
-        final int length = new FrameBuilder().addresses(POD, REMOTE_POD).macs(POD_MAC, NODE_MAC).udp(40000, 53).build(b, 8);
+        final int length = new FrameBuilder().addresses(POD, REMOTE_POD).macs(POD_MAC, NODE_MAC).udp(40000, 53)
+            .build(b, 8);
         final OverlayForwarder payload = new OverlayForwarder(
             new VxlanEncapsulator(VxlanConfig.flannel(), LOCAL, Encapsulation.UDP_PAYLOAD), LOCAL);
         assertThat(kinds(payload, b, 8, length)).hasSize(1).allMatch(f -> f.startsWith("vxlan 08000000"));

@@ -52,7 +52,8 @@ class WireSenderTest
         final int port = ((InetSocketAddress)sockets[0].getLocalAddress()).getPort(); // a free port, from the kernel
         for (int k = 1; k < 4; k++)
         {
-            sockets[k] = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress("127.0.1." + k, port));
+            sockets[k] = DatagramChannel.open(StandardProtocolFamily.INET)
+                .bind(new InetSocketAddress("127.0.1." + k, port));
         }
         for (final DatagramChannel c : sockets)
         {

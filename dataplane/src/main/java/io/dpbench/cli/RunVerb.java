@@ -175,13 +175,12 @@ public final class RunVerb implements Verb
         {
             // the wire's node: rings deep as a NIC's, frames up to the wire's largest, a full ring drops (traffic
             // does not wait), workers that back off when idle (rx is Netty's event loop, asleep in epoll_wait); the
-            // vxlan device's VNI is --vni; its UDP port in the headers it builds stays flannel's, which the wire's tx
-            // reads to tell VXLAN from local frames before it cuts the outer headers off (--port is the sockets'); no
-            // outer UDP checksum: those headers are never sent (the kernel writes its own UDP header and checksum), so
-            // summing the whole inner frame for them was work thrown away with them
+            // vxlan device's VNI is --vni; its encapsulation writes the UDP payload only (the VXLAN header and the
+            // inner frame): the sockets' kernel writes the outer IP and UDP headers (to --port) and their checksum
             config = NodeConfig.builder().mode(modeOptions.mode).scheduler(modeOptions.scheduler)
                 .seed(dataplane.seed).workers(workers)
-                .sockets(socketCount).overlayNodes(nodes).vxlan(VxlanConfig.flannel().withVni(vni).withUdpChecksum(false))
+                .sockets(socketCount).overlayNodes(nodes).vxlan(VxlanConfig.flannel().withVni(vni))
+                .encapsulation(WireNode.ENCAPSULATION)
                 .stages("conntrack,route,encap,tx").ringBatches(WireNode.RING_BATCHES).maxFrame(WireNode.MAX_FRAME)
                 .overflow(Pipeline.Overflow.DROP).idle(Pipeline.Idle.BACKOFF).maxConntrack(dataplane.maxConntrack)
                 .conntrackFile(dataplane.conntrack).kubeProxy(node.toNodeConfig()).build();

@@ -115,7 +115,8 @@ public final class Node implements AutoCloseable
                     }
                 });
             final FrameOutput output = outputs.apply(w);
-            final StageChain chain = StageChain.build(config.stageChain(), engines[w], topology, config.vxlan(), output);
+            final StageChain chain = StageChain.build(config.stageChain(), engines[w], topology, config.vxlan(),
+                config.encapsulation(), output);
             if (last == null)
             {
                 return chain;

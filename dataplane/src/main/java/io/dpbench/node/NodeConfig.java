@@ -7,6 +7,7 @@ import io.dpbench.pipeline.PacketBatch;
 import io.dpbench.pipeline.Pipeline;
 import io.dpbench.conntrack.ConntrackNatEngine;
 import io.dpbench.pipeline.StageChain;
+import io.dpbench.vxlan.Encapsulation;
 import io.dpbench.vxlan.VxlanConfig;
 
 import java.nio.file.Path;
@@ -16,7 +17,8 @@ import java.util.List;
 /**
  * Every size and setting a node has, in one place: the proxy mode and its scheduler and seed, the workers and rx
  * sockets, ring and batch sizes, the frame size and headroom, the overlay (nodes, the VXLAN device's port, VNI and
- * MTU), the stage chain, the conntrack table (size, file, per-worker cache) and kube-proxy's own node settings.
+ * MTU, and what its encapsulation writes: whole frames, or the UDP payload for a UDP socket), the stage chain, the
+ * conntrack table (size, file, per-worker cache) and kube-proxy's own node settings.
  * Built by {@link Builder}, which checks every value once and reports every bad one, one line each.
  */
 public record NodeConfig(
@@ -31,6 +33,7 @@ public record NodeConfig(
     Pipeline.Idle idle,
     int overlayNodes,
     VxlanConfig vxlan,
+    Encapsulation encapsulation,
     String stages,
     int maxConntrack,
     Path conntrackFile,
@@ -80,6 +83,7 @@ public record NodeConfig(
         private Pipeline.Idle idle = Pipeline.Idle.AUTO;
         private int overlayNodes;
         private VxlanConfig vxlan = VxlanConfig.flannel();
+        private Encapsulation encapsulation = Encapsulation.FRAME;
         private String stages;
         private Integer maxConntrack;
         private Path conntrackFile;
@@ -151,6 +155,13 @@ public record NodeConfig(
         public Builder vxlan(final VxlanConfig value)
         {
             vxlan = value;
+            return this;
+        }
+
+        /** What the encap stage writes: whole frames (default), or the UDP payload for a UDP socket's output. */
+        public Builder encapsulation(final Encapsulation value)
+        {
+            encapsulation = value;
             return this;
         }
 
@@ -262,8 +273,8 @@ public record NodeConfig(
                 throw new IllegalArgumentException(String.join("\n", problems));
             }
             return new NodeConfig(mode, scheduler, seed, workers, sockets != null ? sockets : workers, ringBatches,
-                maxFrame, overflow, idle, overlayNodes, vxlan, stages, maxConntrack(), conntrackFile, cacheSlots,
-                kubeProxy);
+                maxFrame, overflow, idle, overlayNodes, vxlan, encapsulation, stages, maxConntrack(), conntrackFile,
+                cacheSlots, kubeProxy);
         }
     }
 }

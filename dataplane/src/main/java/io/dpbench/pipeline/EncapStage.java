@@ -11,15 +11,30 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * tx side of the vxlan device for frames the route stage sent to a remote VTEP: TTL, MTU (ICMP fragmentation
- * needed, or fragments), encapsulation in place in the slot's headroom; what leaves goes to the output at once.
- * The forwarder counts what it did and why it dropped.
+ * needed, or fragments), encapsulation in place in the slot's headroom; what leaves goes to the output at once,
+ * encapsulated frames as {@link FrameOutput#encapsulated} (the batch's next hop says where to) and ICMP errors as
+ * plain frames. The forwarder counts what it did and why it dropped.
  */
 public final class EncapStage implements Stage
 {
     private final OverlayForwarder forwarder;
     private final OverlayTopology topology;
     private final FrameOutput output;
-    private final OverlayForwarder.FrameSink sink = this::emit;
+    /** The forwarder's frames to the output, each as what it is (encapsulated for the next hop, or an ICMP error). */
+    private final OverlayForwarder.FrameSink sink = new OverlayForwarder.FrameSink()
+    {
+        @Override
+        public void frame(final MutableDirectBuffer buffer, final int offset, final int length)
+        {
+            output.encapsulated(batch, index, buffer, offset, length);
+        }
+
+        @Override
+        public void icmpError(final MutableDirectBuffer buffer, final int offset, final int length)
+        {
+            output.frame(batch, index, buffer, offset, length); // back to the sender, not over the overlay
+        }
+    };
     /** The frame being forwarded, for the output (its fragments or ICMP error come from it). */
     private PacketBatch batch;
     private int index;
@@ -69,11 +84,6 @@ public final class EncapStage implements Stage
             }
         }
         this.batch = null;
-    }
-
-    private void emit(final MutableDirectBuffer buffer, final int offset, final int length)
-    {
-        output.frame(batch, index, buffer, offset, length);
     }
 
     public OverlayForwarder forwarder()

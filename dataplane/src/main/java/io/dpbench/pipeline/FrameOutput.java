@@ -22,4 +22,17 @@ public interface FrameOutput
     {
         frame(batch.sequence(index), batch.timestamp(index), buffer, offset, length);
     }
+
+    /**
+     * A frame leaves encapsulated for overlay node {@code batch.nextHop(index)}: frame {@code index} of
+     * {@code batch}, or a fragment of it, as the encap stage's {@link io.dpbench.vxlan.Encapsulation} wrote it (the
+     * encap stage calls this one; every other frame that leaves comes through the method above, an ICMP error the
+     * encap stage answers a frame with too). An output that sends to the overlay's nodes itself takes the next hop
+     * from the batch instead of from the frame's bytes; by default, a frame like any other (a replay logs it whole).
+     */
+    default void encapsulated(final PacketBatch batch, final int index, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        frame(batch, index, buffer, offset, length);
+    }
 }

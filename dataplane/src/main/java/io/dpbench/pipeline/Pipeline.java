@@ -184,7 +184,8 @@ public final class Pipeline implements AutoCloseable
 
         /**
          * One frame in without a copy: {@code length} bytes at native {@code address}, {@code headroom} writable
-         * bytes before it (encapsulation in place needs {@link io.dpbench.vxlan.VxlanConfig#OVERHEAD}), owned by
+         * bytes before it (encapsulating whole frames in place needs {@link io.dpbench.vxlan.VxlanConfig#OVERHEAD},
+         * the UDP payload only the VXLAN header's 8), owned by
          * {@code owner}. The pipeline always takes the frame over: {@code release.release(owner)} is called exactly
          * once, by a worker when it has finished with the frame's batch, or at once by this rx when the frame is
          * dropped (no free batch, DROP mode) or, with its batch, later (ring full). Returns false when it was dropped.

@@ -2,6 +2,7 @@ package io.dpbench.pipeline;
 
 import io.dpbench.conntrack.ConntrackNatEngine;
 
+import io.dpbench.vxlan.Encapsulation;
 import io.dpbench.vxlan.OverlayForwarder;
 import io.dpbench.vxlan.OverlayTopology;
 import io.dpbench.vxlan.VxlanConfig;
@@ -60,6 +61,17 @@ public final class StageChain
     public static StageChain build(final String spec, final ConntrackNatEngine dataplane,
         final OverlayTopology topology, final VxlanConfig vxlan, final FrameOutput output)
     {
+        return build(spec, dataplane, topology, vxlan, Encapsulation.FRAME, output);
+    }
+
+    /**
+     * As above, with what the encap stage writes: whole frames, or the UDP payload alone for an output that is a UDP
+     * socket (wire mode).
+     */
+    public static StageChain build(final String spec, final ConntrackNatEngine dataplane,
+        final OverlayTopology topology, final VxlanConfig vxlan, final Encapsulation encapsulation,
+        final FrameOutput output)
+    {
         final List<Stage> stages = new ArrayList<>();
         for (final String name : names(spec, topology != null))
         {
@@ -69,7 +81,8 @@ public final class StageChain
                 case "conntrack" -> stages.add(new ConntrackNatStage(dataplane));
                 case "route" -> stages.add(new OverlayRouteStage(topology));
                 case "encap" -> stages.add(new EncapStage(new OverlayForwarder(
-                    new VxlanEncapsulator(vxlan, topology.local()), topology.local()), topology, output));
+                    new VxlanEncapsulator(vxlan, topology.local(), encapsulation), topology.local()), topology,
+                    output));
                 default -> stages.add(new TxStage(output));
             }
         }

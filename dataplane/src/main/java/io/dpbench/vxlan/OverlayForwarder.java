@@ -18,7 +18,10 @@ import java.nio.ByteOrder;
  * the overlay MTU is answered with ICMP fragmentation-needed carrying that MTU when DF is set, and otherwise
  * fragmented (ip_do_fragment: fragment payloads a multiple of 8 bytes, the same ID, non-copied options of later
  * fragments replaced by NOPs); the TTL is decremented with the kernel's own checksum arithmetic
- * ({@code ip_decrease_ttl}); then each packet or fragment is encapsulated and handed to the sink in order.
+ * ({@code ip_decrease_ttl}); then each packet or fragment is encapsulated and handed to the sink in order
+ * ({@link FrameSink#frame}), an ICMP error as what it is ({@link FrameSink#icmpError}): the sink learns which kind of
+ * frame it has from the call, never from the frame's bytes. The MTU is the device's whatever the encapsulator writes
+ * ({@link Encapsulation}): on the underlay every encapsulated frame carries the whole outer headers.
  * <p>
  * ICMP errors (icmp_send, measured on this project's kernel) go back to the pod: from the node's pod-network address,
  * TOS 0xC0 with the offending packet's TOS bits, DF clear, TTL 64, quoting the offending packet as received up to
@@ -61,7 +64,17 @@ public final class OverlayForwarder
     @FunctionalInterface
     public interface FrameSink
     {
+        /** A packet or fragment encapsulated for the remote VTEP (as the encapsulator's {@link Encapsulation} says). */
         void frame(MutableDirectBuffer buffer, int offset, int length);
+
+        /**
+         * An ICMP error the node sends back to the offending packet's source instead of forwarding it: a plain
+         * Ethernet frame, not encapsulated. By default, as any other frame (a capture of what leaves takes both).
+         */
+        default void icmpError(final MutableDirectBuffer buffer, final int offset, final int length)
+        {
+            frame(buffer, offset, length);
+        }
     }
 
     /** ICMP_DEST_UNREACH / ICMP_FRAG_NEEDED and ICMP_TIME_EXCEEDED / ICMP_EXC_TTL. */
@@ -81,6 +94,8 @@ public final class OverlayForwarder
     private final VxlanEncapsulator encapsulator;
     private final LocalVtep local;
     private final int overlayMtu;
+    /** Whether the encapsulator writes an outer UDP header, whose source port is the inner flow's hash. */
+    private final boolean sourcePorts;
     private final long[] counters = new long[COUNTERS.length];
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[VxlanEncapsulator.HEADROOM + 65_536]);
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
@@ -93,12 +108,14 @@ public final class OverlayForwarder
         this.encapsulator = encapsulator;
         this.local = local;
         this.overlayMtu = encapsulator.config().overlayMtu();
+        this.sourcePorts = encapsulator.encapsulation() == Encapsulation.FRAME;
     }
 
     /**
      * Forward the Ethernet frame at {@code [offset, offset + length)}, which arrived from a local pod, to
-     * {@code remote}. The frame needs {@link VxlanConfig#OVERHEAD} bytes of headroom before it (the inner packet is
-     * encapsulated in place). Returns the number of frames handed to the sink.
+     * {@code remote}. The inner packet is encapsulated in place: the frame needs room before it for the outer
+     * headers the encapsulator writes ({@link VxlanConfig#OVERHEAD} bytes, or the VXLAN header's 8 for
+     * {@link Encapsulation#UDP_PAYLOAD}). Returns the number of frames handed to the sink.
      */
     public int forward(final MutableDirectBuffer buffer, final int offset, final int length, final RemoteVtep remote,
         final FrameSink sink)
@@ -130,7 +147,7 @@ public final class OverlayForwarder
             return drop(DropReason.FORWARD_BAD_IP_CHECKSUM);
         }
         return forwardValid(buffer, offset, ipOffset, headerLength, totalLength, remote, sink, false,
-            encapsulator.sourcePortFor(buffer, ipOffset));
+            sourcePorts ? encapsulator.sourcePortFor(buffer, ipOffset) : 0);
     }
 
     /**
@@ -143,9 +160,10 @@ public final class OverlayForwarder
         final MutableDirectBuffer buffer = p.buffer;
         ip.wrap(buffer, p.l3Offset);
         final boolean ports = !p.firstFragment && p.protocol != Ipv4Flyweight.PROTOCOL_ICMP;
+        final int sourcePort = sourcePorts ? encapsulator.sourcePortFor(p.protocol, p.sourceAddress,
+            ports ? p.sourcePort : 0, p.destinationAddress, ports ? p.destinationPort : 0, p.firstFragment) : 0;
         return forwardValid(buffer, p.frameOffset, p.l3Offset, p.ipHeaderLength, p.ipTotalLength, remote, sink,
-            p.l4ChecksumVerified, encapsulator.sourcePortFor(p.protocol, p.sourceAddress, ports ? p.sourcePort : 0, p.destinationAddress,
-                ports ? p.destinationPort : 0, p.firstFragment));
+            p.l4ChecksumVerified, sourcePort);
     }
 
     /** The forwarding of a frame whose IPv4 header is valid ({@link #ip} wraps it). */
@@ -153,9 +171,10 @@ public final class OverlayForwarder
         final int headerLength, final int totalLength, final RemoteVtep remote, final FrameSink sink,
         final boolean l4Verified, final int sourcePort)
     {
-        if (ipOffset < VxlanEncapsulator.HEADROOM)
+        if (ipOffset < encapsulator.headroom())
         {
-            throw new IllegalArgumentException("the frame needs " + VxlanConfig.OVERHEAD + " bytes of headroom");
+            throw new IllegalArgumentException("the frame needs "
+                + (encapsulator.headroom() - EthernetFlyweight.HEADER_LENGTH) + " bytes of headroom");
         }
         final long sourceMac = EthernetFlyweight.readMac(buffer, offset + EthernetFlyweight.SOURCE_OFFSET);
         final long nodeMac = EthernetFlyweight.readMac(buffer, offset + EthernetFlyweight.DESTINATION_OFFSET);
@@ -182,7 +201,7 @@ public final class OverlayForwarder
         if (totalLength <= overlayMtu)
         {
             final int frame = encapsulator.encapsulate(buffer, ipOffset, totalLength, remote, sourcePort, l4Verified);
-            sink.frame(buffer, frame, totalLength + VxlanEncapsulator.HEADROOM);
+            sink.frame(buffer, frame, ipOffset + totalLength - frame);
             return count(Counter.ENCAPSULATED, 1);
         }
         return fragment(buffer, ipOffset, headerLength, totalLength, remote, sink);
@@ -213,9 +232,9 @@ public final class OverlayForwarder
                 .flagsAndFragmentOffset((flags & Ipv4Flyweight.FLAG_DONT_FRAGMENT)
                     | (more ? Ipv4Flyweight.FLAG_MORE_FRAGMENTS : 0) | (baseOffset + done / 8))
                 .updateChecksum();
-            final int sourcePort = encapsulator.sourcePortFor(scratch, at);
+            final int sourcePort = sourcePorts ? encapsulator.sourcePortFor(scratch, at) : 0;
             final int frame = encapsulator.encapsulate(scratch, at, headerLength + size, remote, sourcePort);
-            sink.frame(scratch, frame, headerLength + size + VxlanEncapsulator.HEADROOM);
+            sink.frame(scratch, frame, at + headerLength + size - frame);
             frames++;
         }
         counters[Counter.FRAGMENTS.ordinal()] += frames;
@@ -316,7 +335,7 @@ public final class OverlayForwarder
         scratch.putShort(icmp + 6, (short)mtu, ByteOrder.BIG_ENDIAN);
         scratch.putBytes(icmp + 8, buffer, ipOffset, quote);
         scratch.putShort(icmp + 2, (short)InternetChecksum.compute(scratch, icmp, 8 + quote), ByteOrder.BIG_ENDIAN);
-        sink.frame(scratch, frame, at + Ipv4Flyweight.MIN_HEADER_LENGTH + 8 + quote);
+        sink.icmpError(scratch, frame, at + Ipv4Flyweight.MIN_HEADER_LENGTH + 8 + quote);
     }
 
     private int count(final Counter counter, final int frames)

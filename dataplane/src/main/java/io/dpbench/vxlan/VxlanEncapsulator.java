@@ -24,29 +24,45 @@ import java.nio.ByteOrder;
  *   inner IPv4 ...  as routed (its TTL already decremented by {@link OverlayForwarder})
  * </pre>
  * The outer IP ID differs from a node's (the kernel draws it from a per-destination counter with a random start).
+ * With {@link Encapsulation#UDP_PAYLOAD} (wire mode) only the VXLAN header and the inner Ethernet header are written:
+ * the socket the frame is handed to writes the outer IPv4 and UDP headers itself.
  * One owner thread; no allocation.
  */
 public final class VxlanEncapsulator
 {
-    /** Bytes of headroom an inner IPv4 packet needs before it: outer headers and the inner Ethernet header. */
+    /**
+     * Bytes of headroom an inner IPv4 packet needs before it: outer headers and the inner Ethernet header (the most,
+     * for whole frames; see {@link #headroom}).
+     */
     public static final int HEADROOM = VxlanConfig.OVERHEAD + EthernetFlyweight.HEADER_LENGTH;
 
     private static final int ECN_MASK = 0x03;
     private static final int ECN_CE = 0x03;
     private static final int ECN_ECT0 = 0x02;
 
+    /** What {@link #encapsulate} writes and hands back: the UDP payload needs no room for the outer IPv4 and UDP. */
+    private static final int UDP_PAYLOAD_HEADROOM = VxlanFlyweight.HEADER_LENGTH + EthernetFlyweight.HEADER_LENGTH;
+
     private final VxlanConfig config;
     private final LocalVtep local;
+    private final Encapsulation encapsulation;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final UdpFlyweight udp = new UdpFlyweight();
     private final VxlanFlyweight vxlan = new VxlanFlyweight();
     private int nextIdentification;
 
+    /** A device that writes whole frames ({@link Encapsulation#FRAME}). */
     public VxlanEncapsulator(final VxlanConfig config, final LocalVtep local)
+    {
+        this(config, local, Encapsulation.FRAME);
+    }
+
+    public VxlanEncapsulator(final VxlanConfig config, final LocalVtep local, final Encapsulation encapsulation)
     {
         this.config = config;
         this.local = local;
+        this.encapsulation = encapsulation;
     }
 
     public VxlanConfig config()
@@ -54,10 +70,22 @@ public final class VxlanEncapsulator
         return config;
     }
 
+    public Encapsulation encapsulation()
+    {
+        return encapsulation;
+    }
+
+    /** Bytes {@link #encapsulate} writes before an inner IPv4 packet: {@link #HEADROOM}, or 22 for the UDP payload. */
+    public int headroom()
+    {
+        return encapsulation == Encapsulation.FRAME ? HEADROOM : UDP_PAYLOAD_HEADROOM;
+    }
+
     /**
      * Encapsulate the IPv4 packet at {@code [ipOffset, ipOffset + ipLength)} for {@code remote}, writing the headers
-     * into the {@link #HEADROOM} bytes before it. Returns the offset of the outer frame, whose length is
-     * {@code ipLength + HEADROOM}.
+     * into the {@link #headroom} bytes before it. Returns the offset of what is to be sent, whose length is
+     * {@code ipLength + headroom()}: the outer frame, or the VXLAN header for {@link Encapsulation#UDP_PAYLOAD}
+     * ({@code sourcePort} is then unused).
      */
     public int encapsulate(final MutableDirectBuffer buffer, final int ipOffset, final int ipLength,
         final RemoteVtep remote, final int sourcePort)
@@ -76,18 +104,22 @@ public final class VxlanEncapsulator
     public int encapsulate(final MutableDirectBuffer buffer, final int ipOffset, final int ipLength,
         final RemoteVtep remote, final int sourcePort, final boolean innerL4Verified)
     {
-        if (ipOffset < HEADROOM)
+        if (ipOffset < headroom())
         {
-            throw new IllegalArgumentException("encapsulation needs " + HEADROOM + " bytes of headroom, got " + ipOffset);
+            throw new IllegalArgumentException("encapsulation needs " + headroom() + " bytes of headroom, got "
+                + ipOffset);
         }
-        final int innerTos = buffer.getByte(ipOffset + Ipv4Flyweight.TOS_OFFSET) & 0xFF;
-
         final int innerEthernet = ipOffset - EthernetFlyweight.HEADER_LENGTH;
         ethernet.wrap(buffer, innerEthernet).destination(remote.vtepMac()).source(local.vtepMac())
             .outerEtherType(EthernetFlyweight.ETHER_TYPE_IPV4);
 
         final int vxlanOffset = innerEthernet - VxlanFlyweight.HEADER_LENGTH;
         vxlan.wrap(buffer, vxlanOffset).set(config.vni());
+        if (encapsulation == Encapsulation.UDP_PAYLOAD)
+        {
+            return vxlanOffset;
+        }
+        final int innerTos = buffer.getByte(ipOffset + Ipv4Flyweight.TOS_OFFSET) & 0xFF;
 
         final int udpOffset = vxlanOffset - UdpFlyweight.HEADER_LENGTH;
         final int udpLength = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.HEADER_LENGTH + EthernetFlyweight.HEADER_LENGTH

@@ -1,11 +1,13 @@
 package io.dpbench.wire;
 
 import io.dpbench.packet.DropReason;
+import io.dpbench.vxlan.Encapsulation;
 import io.dpbench.vxlan.VxlanConfig;
 import io.dpbench.vxlan.VxlanDecapsulator;
 import java.util.function.IntFunction;
 
 import io.dpbench.pipeline.FrameOutput;
+import io.dpbench.pipeline.PacketBatch;
 import io.dpbench.pipeline.Pipeline;
 import io.dpbench.pipeline.Stage;
 import io.netty.bootstrap.Bootstrap;
@@ -34,11 +36,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * and the inner Ethernet frame: the UDP payload a VTEP gets from its socket) on one UDP socket, Netty's native epoll
  * transport with batched receive (recvmmsg), validates the header (I flag, no reserved bits, its VNI), hands the
  * inner frame to the multi-worker {@link Pipeline}, and the workers send what leaves: a frame the overlay
- * encapsulated for another node goes, as its VXLAN payload, to that node's VTEP address ({@link WireAddresses}); a
- * frame for a pod of this node goes, with a VXLAN header, to the local pods' address. Sends are queued per frame and
- * handed to the socket's event loop once per batch ({@link SocketTx}), which writes them and flushes once
- * (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no pipeline: every datagram goes
- * back to its sender as it came.
+ * encapsulated for another node (its encap stage writes just the UDP payload, the VXLAN header and the inner frame)
+ * goes as it is to the VTEP address ({@link WireAddresses}) of the node the batch's next hop names; any other frame
+ * is for a pod of this node and goes, with a VXLAN header, to the local pods' address. Which is which comes from the
+ * stages ({@link FrameOutput#encapsulated} or {@link FrameOutput#frame}), never from the frame's bytes. Sends are
+ * queued per frame and handed to the socket's event loop once per batch ({@link SocketTx}), which writes them and
+ * flushes once (sendmmsg). In {@code reflect} mode (the physical limit for comparison) there is no pipeline: every
+ * datagram goes back to its sender as it came.
  * <p>
  * <b>No copies.</b> The receive buffers leave {@value #RX_HEADROOM} bytes before every datagram
  * ({@link HeadroomRecvAllocator}); the pipeline is handed the received datagram's memory itself (a retained slice of
@@ -85,7 +89,8 @@ public final class WireNode implements AutoCloseable
      * Bind {@code addresses.listen()} with {@code sockets} sockets on the port (SO_REUSEPORT), each read by its own
      * event loop thread, and start: {@code pipelines} starts the node's workers around the outputs it is given, one
      * per worker (it is not called in reflect mode, which needs no pipeline), with one rx producer per socket; each
-     * worker's chain must end in this node's {@link #flushStage}, which flushes the worker's sends after each batch.
+     * worker's chain must end in this node's {@link #flushStage}, which flushes the worker's sends after each batch,
+     * and its encap stage must write {@link #ENCAPSULATION} (the workers send what it wrote as it is).
      * {@code copyFrames} copies every frame at rx and tx instead of handing the receive buffer over.
      */
     public WireNode(final WireAddresses addresses, final PipelineFactory pipelines, final int vni,
@@ -181,13 +186,22 @@ public final class WireNode implements AutoCloseable
         Pipeline start(IntFunction<FrameOutput> outputs);
     }
 
+    /**
+     * What the encap stage of this node's workers must write (their node's configuration says so): the UDP payload,
+     * the VXLAN header and the inner frame, which the workers send as it is; the kernel writes the IP and UDP headers.
+     */
+    public static final Encapsulation ENCAPSULATION = Encapsulation.UDP_PAYLOAD;
+    /** The VXLAN header: what a UDP datagram between VTEPs carries before the inner frame. */
+    private static final int VXLAN_HEADER = io.dpbench.packet.VxlanFlyweight.HEADER_LENGTH;
     /** Inner frames of up to 2 KiB (a 1500-byte MTU's frames with room; no jumbo frames in wire mode). */
     public static final int MAX_FRAME = 2048;
     /** The largest datagram taken: the VXLAN header and a frame of {@link #MAX_FRAME}; longer ones are dropped. */
     public static final int MAX_DATAGRAM = 8 + MAX_FRAME;
     /**
-     * Room before each received datagram: the overlay writes its outer headers (Ethernet, IPv4, UDP: 42 bytes)
-     * before the received VXLAN header's place, which its own VXLAN header takes; a cache line.
+     * Room before each received datagram, a cache line: what encapsulating whole frames in place would need. The
+     * encapsulation here writes the UDP payload only ({@link #ENCAPSULATION}: its VXLAN header takes the received
+     * one's place), so nothing is written into this room any more; it stays with the receive buffers' layout
+     * ({@link HeadroomRecvAllocator}) until that is simplified.
      */
     public static final int RX_HEADROOM = 64;
     /** Batches per worker ring: 256 x 64 slots of 2 KiB, ~35 MB per worker, a NIC ring's thousands of descriptors. */
@@ -332,45 +346,54 @@ public final class WireNode implements AutoCloseable
             header.putInt(4, vni << 8, ByteOrder.BIG_ENDIAN);
         }
 
+        /** A frame that leaves as it is (no batch: none of the stages' frames), for a pod of this node. */
         @Override
         public void frame(final long seq, final long timestampNanos, final DirectBuffer buffer, final int offset,
             final int length)
         {
-            send(null, buffer, offset, length);
-        }
-
-        @Override
-        public void frame(final io.dpbench.pipeline.PacketBatch batch, final int index, final DirectBuffer buffer,
-            final int offset, final int length)
-        {
-            send(copyFrames ? null : (ByteBuf)batch.owner(index), buffer, offset, length);
+            send(null, pods, true, buffer, offset - VXLAN_HEADER, length + VXLAN_HEADER);
         }
 
         /**
-         * Send a frame: a frame the overlay encapsulated for another node goes as its VXLAN payload (the kernel adds
-         * IP and UDP) to that node's VTEP; any other frame is for a pod of this node and goes with a VXLAN header to
-         * the pods. When the bytes to send lie in the received datagram's memory ({@code datagram}, the frame's
-         * owner), a slice of it is sent; otherwise they are copied into a new buffer.
+         * A frame that leaves as it is (the tx stage's, or an ICMP error the encap stage answers a frame with): it is
+         * for a pod of this node, and goes with this node's VXLAN header to the pods.
          */
-        private void send(final ByteBuf datagram, final DirectBuffer buffer, final int offset, final int length)
+        @Override
+        public void frame(final PacketBatch batch, final int index, final DirectBuffer buffer, final int offset,
+            final int length)
         {
-            final InetSocketAddress to;
-            final int start;
-            final int size;
-            final boolean overlay = isVxlan(buffer, offset, length);
-            if (overlay)
-            {
-                final int node = addresses.topology().nodeOfAddress(buffer.getInt(offset + 14 + 16, ByteOrder.BIG_ENDIAN));
-                to = node > 0 ? vteps[node] : null;
-                start = offset + 14 + 20 + 8;
-                size = length - 42;
-            }
-            else
-            {
-                to = pods;
-                start = offset - 8;
-                size = length + 8;
-            }
+            send(datagram(batch, index), pods, true, buffer, offset - VXLAN_HEADER, length + VXLAN_HEADER);
+        }
+
+        /**
+         * A frame encapsulated for another node: the encap stage wrote the UDP payload ({@link #ENCAPSULATION}: the
+         * VXLAN header and the inner frame), which goes as it is to the VTEP of the node the batch's next hop names
+         * (the route stage's choice; the kernel adds IP and UDP). A next hop that is no other node's is unroutable.
+         */
+        @Override
+        public void encapsulated(final PacketBatch batch, final int index, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            final int node = batch.nextHop(index);
+            send(datagram(batch, index), node > 0 && node < vteps.length ? vteps[node] : null, false, buffer, offset,
+                length);
+        }
+
+        /** The received datagram frame {@code index} lies in (its owner), or null when frames are copied. */
+        private ByteBuf datagram(final PacketBatch batch, final int index)
+        {
+            return copyFrames ? null : (ByteBuf)batch.owner(index);
+        }
+
+        /**
+         * Send {@code [start, start + size)} of {@code buffer} to {@code to}; {@code withHeader}: its first 8 bytes
+         * are this node's VXLAN header, written first (the frame itself starts after them). When the bytes lie in
+         * the received datagram's memory ({@code datagram}, the frame's owner), a slice of it is sent; otherwise
+         * they are copied into a new buffer.
+         */
+        private void send(final ByteBuf datagram, final InetSocketAddress to, final boolean withHeader,
+            final DirectBuffer buffer, final int start, final int size)
+        {
             if (to == null)
             {
                 unroutable.lazySet(unroutable.get() + 1);
@@ -388,10 +411,10 @@ public final class WireNode implements AutoCloseable
                 final long at = buffer.addressOffset() + start - datagram.memoryAddress();
                 if (at >= 0 && at + size <= datagram.capacity())
                 {
-                    if (!overlay)
+                    if (withHeader)
                     {
                         // the VXLAN header goes where the received one was (the frame's own headroom)
-                        ((org.agrona.MutableDirectBuffer)buffer).putBytes(start, header, 0, 8);
+                        ((org.agrona.MutableDirectBuffer)buffer).putBytes(start, header, 0, VXLAN_HEADER);
                     }
                     out = datagram.retainedSlice((int)at, size);
                     zeroCopy.lazySet(zeroCopy.get() + 1);
@@ -399,14 +422,14 @@ public final class WireNode implements AutoCloseable
             }
             if (out == null)
             {
-                if (overlay)
+                if (withHeader)
                 {
-                    buffer.getBytes(start, scratch, 0, size);
+                    header.getBytes(0, scratch, 0, VXLAN_HEADER);
+                    buffer.getBytes(start + VXLAN_HEADER, scratch, VXLAN_HEADER, size - VXLAN_HEADER);
                 }
                 else
                 {
-                    header.getBytes(0, scratch, 0, 8);
-                    buffer.getBytes(offset, scratch, 8, length);
+                    buffer.getBytes(start, scratch, 0, size);
                 }
                 out = PooledByteBufAllocator.DEFAULT.directBuffer(size);
                 out.writeBytes(scratch, 0, size);
@@ -445,21 +468,11 @@ public final class WireNode implements AutoCloseable
             }
 
             @Override
-            public void process(final io.dpbench.pipeline.PacketBatch batch)
+            public void process(final PacketBatch batch)
             {
                 wire.flush();
             }
         };
-    }
-
-    private static final int VXLAN_PORT = io.dpbench.vxlan.VxlanConfig.flannel().destinationPort();
-
-    /** A frame the overlay encapsulated (outer IPv4, UDP to the VXLAN port), not a plain frame for a local pod. */
-    private static boolean isVxlan(final DirectBuffer b, final int offset, final int length)
-    {
-        return length > 50 && (b.getShort(offset + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == 0x0800
-            && (b.getByte(offset + 14 + 9) & 0xFF) == 17
-            && (b.getShort(offset + 14 + ((b.getByte(offset + 14) & 0x0F) << 2) + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == VXLAN_PORT;
     }
 
     public Pipeline pipeline()

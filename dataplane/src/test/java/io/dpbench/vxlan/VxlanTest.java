@@ -392,6 +392,95 @@ class VxlanTest
     }
 
     /** ip_decrease_ttl's checksum arithmetic, checked against a full recomputation over many headers. */
+    /**
+     * Wire mode's encapsulation ({@link Encapsulation#UDP_PAYLOAD}) writes what a UDP socket sends and nothing more:
+     * each encapsulated frame is the whole frame's last bytes from its VXLAN header on (the outer Ethernet, IPv4 and
+     * UDP headers, 42 bytes, not written), and every decision is the same (the overlay MTU still counts the 50 bytes
+     * of outer headers the frame has on the underlay): the same fragments, the same ICMP errors, told apart from the
+     * encapsulated frames by the sink's call, the same counters.
+     */
+    @Test
+    void theUdpPayloadIsTheWholeFrameFromItsVxlanHeaderOnWithTheSameDecisions()
+    {
+        final OverlayForwarder whole = forwarder(VxlanConfig.flannel());
+        final OverlayForwarder payload = new OverlayForwarder(
+            new VxlanEncapsulator(VxlanConfig.flannel(), LOCAL, Encapsulation.UDP_PAYLOAD), LOCAL);
+        final FrameBuilder[] cases = {
+            new FrameBuilder().addresses(POD, REMOTE_POD).tcp(40000, 443, 0x02).payload(new byte[300], 300), // fits
+            new FrameBuilder().addresses(POD, REMOTE_POD).udp(40000, 53).payload(new byte[1422], 1422), // 1450: fits
+            new FrameBuilder().addresses(POD, REMOTE_POD).flagsAndFragment(0).identification(7).udp(40000, 5000)
+                .payload(new byte[1472], 1472), // 1500 without DF: two fragments
+            new FrameBuilder().addresses(POD, REMOTE_POD).flagsAndFragment(Ipv4Flyweight.FLAG_DONT_FRAGMENT)
+                .udp(40000, 5000).payload(new byte[1423], 1423), // 1451 with DF: fragmentation needed
+            new FrameBuilder().addresses(POD, REMOTE_POD).ttl(1).tcp(40000, 443, 0x02)}; // time exceeded
+        for (int c = 0; c < cases.length; c++)
+        {
+            final UnsafeBuffer a = new UnsafeBuffer(new byte[4096]);
+            final UnsafeBuffer b = new UnsafeBuffer(new byte[4096]);
+            final int length = podFrame(a, cases[c]);
+            podFrame(b, cases[c]);
+            final List<String> frames = kinds(whole, a, HEADROOM, length);
+            final List<String> payloads = kinds(payload, b, HEADROOM, length);
+            assertThat(payloads).as("case %d", c).hasSameSizeAs(frames).isNotEmpty();
+            for (int i = 0; i < frames.size(); i++)
+            {
+                final String f = frames.get(i);
+                assertThat(payloads.get(i)).as("case %d, frame %d", c, i)
+                    .isEqualTo(f.startsWith("vxlan ") ? "vxlan " + f.substring(6 + 2 * 42) : f);
+            }
+        }
+        for (final OverlayForwarder.Counter counter : OverlayForwarder.Counter.values())
+        {
+            assertThat(payload.count(counter)).as(counter.label()).isEqualTo(whole.count(counter));
+        }
+        assertThat(whole.count(OverlayForwarder.Counter.FRAGMENTS)).isEqualTo(2);
+        assertThat(whole.count(OverlayForwarder.Counter.FRAG_NEEDED)).isOne();
+        assertThat(whole.count(OverlayForwarder.Counter.TTL_EXCEEDED)).isOne();
+    }
+
+    /** The UDP payload needs room for the VXLAN header only before the frame; whole frames need 50 bytes. */
+    @Test
+    void theUdpPayloadNeedsRoomForItsVxlanHeaderOnly()
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[2048]);
+        final int length = new FrameBuilder().addresses(POD, REMOTE_POD).macs(POD_MAC, NODE_MAC).udp(40000, 53)
+            .build(b, 8);
+        final OverlayForwarder payload = new OverlayForwarder(
+            new VxlanEncapsulator(VxlanConfig.flannel(), LOCAL, Encapsulation.UDP_PAYLOAD), LOCAL);
+        assertThat(kinds(payload, b, 8, length)).hasSize(1).allMatch(f -> f.startsWith("vxlan 08000000"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> kinds(forwarder(VxlanConfig.flannel()), b, 8, length))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("50 bytes of headroom");
+    }
+
+    /** What the forwarder hands its sink, in order: "vxlan HEX" for an encapsulated frame, "icmp HEX" for an error. */
+    private static List<String> kinds(final OverlayForwarder forwarder, final UnsafeBuffer b, final int offset,
+        final int length)
+    {
+        final List<String> out = new ArrayList<>();
+        forwarder.forward(b, offset, length, REMOTE, new OverlayForwarder.FrameSink()
+        {
+            @Override
+            public void frame(final org.agrona.MutableDirectBuffer buffer, final int at, final int len)
+            {
+                out.add("vxlan " + hex(buffer, at, len));
+            }
+
+            @Override
+            public void icmpError(final org.agrona.MutableDirectBuffer buffer, final int at, final int len)
+            {
+                out.add("icmp " + hex(buffer, at, len));
+            }
+        });
+        return out;
+    }
+
+    private static String hex(final org.agrona.DirectBuffer buffer, final int at, final int length)
+    {
+        final byte[] copy = new byte[length];
+        buffer.getBytes(at, copy);
+        return java.util.HexFormat.of().formatHex(copy);
+    }
+
     @Test
     void ttlDecrementKeepsTheHeaderChecksumValid()
     {

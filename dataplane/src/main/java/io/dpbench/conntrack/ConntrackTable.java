@@ -18,9 +18,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * 16-byte keys (a packed tuple) and {@value ConntrackRecord#LENGTH}-byte values, read and written through reused
  * arrays and Chronicle's query contexts, so no entry is serialized into new objects.
  * <p>
- * Each connection is stored under its original tuple; its reply tuple (the reverse direction, with the NAT binding
- * applied: a DNATed connection's reply comes from the backend) maps to a small index record naming the original, so a
- * packet finds its connection from either direction, as Linux hashes both tuples of a conntrack.
+ * Each connection is one map entry, under its original tuple; its reply tuple (the reverse direction, with the NAT
+ * binding applied: a DNATed connection's reply comes from the backend) is found through a {@link ReplyIndex} in the
+ * writing process's memory, derived from the entries (built again when the table is opened), so a packet finds its
+ * connection from either direction, as Linux hashes both tuples of a conntrack, and a new connection costs one map
+ * write. (Tables written before kept the reply tuple as a second, index entry; opening one for writing removes those,
+ * and a reader still follows them.) A {@link TupleFilter} answers most lookups of tuples the map does not hold.
  * At most {@code maxEntries} connections (nf_conntrack_max). When full, an unassured connection among the oldest
  * few inserted is evicted to admit the new one (the kernel's early_drop also evicts only unassured entries, from a
  * bounded number of buckets); when none is found the new connection is refused and counted by the caller.
@@ -81,45 +84,67 @@ public final class ConntrackTable implements AutoCloseable
     private final AtomicLong connections;
 
     /**
-     * The tuples the map may hold, shared like {@link #connections}: a lookup of a tuple it rules out (every new
-     * connection's first packet) skips the map. Null for an attached table.
+     * The original tuples the map may hold, shared like {@link #connections}: a lookup of a tuple it rules out (every
+     * new connection's first packet) skips the map. Null for an attached table.
      */
     private final TupleFilter filter;
+    /** Reply tuple -> original tuple for every connection in the map, shared like {@link #connections}. */
+    private final ReplyIndex replies;
+    private final long[] originalOfReply = new long[2];
 
     private ConntrackTable(final ChronicleMap<byte[], byte[]> map, final int maxEntries, final boolean ownsMap,
-        final AtomicLong connections, final TupleFilter filter)
+        final AtomicLong connections, final TupleFilter filter, final ReplyIndex replies)
     {
         this.map = map;
         this.maxEntries = maxEntries;
         this.ownsMap = ownsMap;
         this.connections = connections;
         this.filter = filter;
+        this.replies = replies;
     }
 
     /**
-     * The owner of a map this process writes: its connections counted once, here, then kept; the filter filled
-     * with the keys the map holds (a restarted node's table: one pass over it).
+     * A table on {@code map}: its reply index built (and, for a writer, its filter filled and its connections
+     * counted) in one pass over the entries; a writer also removes the index entries of an older table's layout.
      */
-    private ConntrackTable(final ChronicleMap<byte[], byte[]> map, final int maxEntries)
+    private static ConntrackTable open(final ChronicleMap<byte[], byte[]> map, final int maxEntries, final boolean writer)
     {
-        this(map, maxEntries, true, new AtomicLong(), new TupleFilter(entries(maxEntries)));
-        connections.set(countedConnections());
+        // entries beyond maxEntries (a table written with a larger limit) still need their place in the index
+        final long size = Math.max(maxEntries, map.longSize());
+        final ConntrackTable table = new ConntrackTable(map, maxEntries, true, writer ? new AtomicLong() : null,
+            writer ? new TupleFilter(size) : null, new ReplyIndex(size));
+        final java.util.List<byte[]> oldIndexEntries = new java.util.ArrayList<>();
+        final ConntrackRecord r = new ConntrackRecord();
         map.forEachEntry(e ->
         {
-            final Data<byte[]> k = e.key();
-            final long addresses = k.bytes().readLong(k.offset());
-            final long ports = k.bytes().readLong(k.offset() + 8);
-            if (addresses != 0 || ports != 0) // not the clock
+            final Data<byte[]> v = e.value();
+            v.bytes().read(v.offset(), r.bytes(), 0, ConntrackRecord.LENGTH);
+            r.readFromBytes();
+            if (r.kind() == ConntrackRecord.KIND_ENTRY)
             {
-                filter.add(addresses, ports);
+                table.replies.putIfAbsent(r.replyAddresses(), r.replyPorts(), r.originalAddresses(), r.originalPorts());
+                if (writer)
+                {
+                    table.filter.add(r.originalAddresses(), r.originalPorts());
+                    table.connections.incrementAndGet();
+                }
+            }
+            else if (r.kind() == ConntrackRecord.KIND_REPLY_INDEX && writer)
+            {
+                oldIndexEntries.add(e.key().get().clone());
             }
         });
+        for (final byte[] k : oldIndexEntries)
+        {
+            map.remove(k);
+        }
+        return table;
     }
 
-    /** Map entries for {@code maxEntries} connections: two each, and room for early drop to work in. */
+    /** Map entries for {@code maxEntries} connections (one each), the clock, and room for early drop to work in. */
     private static long entries(final int maxEntries)
     {
-        return Math.max(1024, 2L * maxEntries + 1024);
+        return Math.max(1024, (long)maxEntries + 1024);
     }
 
     /**
@@ -130,7 +155,7 @@ public final class ConntrackTable implements AutoCloseable
      */
     public ConntrackTable view(final Owner owner)
     {
-        final ConntrackTable view = new ConntrackTable(map, maxEntries, false, connections, filter);
+        final ConntrackTable view = new ConntrackTable(map, maxEntries, false, connections, filter, replies);
         view.owner = owner;
         return view;
     }
@@ -150,7 +175,7 @@ public final class ConntrackTable implements AutoCloseable
     /** An in-memory table of at most {@code maxEntries} connections. */
     public static ConntrackTable inMemory(final int maxEntries)
     {
-        return new ConntrackTable(builder(maxEntries).create(), maxEntries);
+        return open(builder(maxEntries).create(), maxEntries, true);
     }
 
     /**
@@ -187,7 +212,7 @@ public final class ConntrackTable implements AutoCloseable
                 ? builder(maxEntries).createOrRecoverPersistedTo(file.toFile())
                 : builder(maxEntries).createPersistedTo(file.toFile());
             withoutExitHook(map);
-            final ConntrackTable table = new ConntrackTable(map, maxEntries);
+            final ConntrackTable table = open(map, maxEntries, true);
             table.writer = writer;
             table.recovered = recover;
             return table;
@@ -238,7 +263,7 @@ public final class ConntrackTable implements AutoCloseable
     public static ConntrackTable attach(final Path file, final int maxEntries) throws IOException
     {
         TableFile.checkHeader(file, false);
-        return new ConntrackTable(builder(maxEntries).createPersistedTo(file.toFile()), maxEntries, true, null, null);
+        return open(builder(maxEntries).createPersistedTo(file.toFile()), maxEntries, false);
     }
 
     private byte[] key(final long addresses, final long portsAndProtocol)
@@ -254,23 +279,27 @@ public final class ConntrackTable implements AutoCloseable
      */
     public int lookup(final long addresses, final long portsAndProtocol, final ConntrackRecord out)
     {
-        if (filter != null && !filter.mayContain(addresses, portsAndProtocol))
+        if (mayHold(addresses, portsAndProtocol) && read(key(addresses, portsAndProtocol), out))
         {
-            return NOT_FOUND;
+            if (out.kind() == ConntrackRecord.KIND_ENTRY)
+            {
+                return ORIGINAL;
+            }
+            // an index entry of the older layout (a reader of a table written before): it names the original
+            return read(key(out.originalAddresses(), out.originalPorts()), out) ? REPLY : NOT_FOUND;
         }
-        if (!read(key(addresses, portsAndProtocol), out))
+        if (replies.original(addresses, portsAndProtocol, originalOfReply)
+            && read(key(originalOfReply[0], originalOfReply[1]), out))
         {
-            return NOT_FOUND;
+            return REPLY;
         }
-        if (out.kind() == ConntrackRecord.KIND_ENTRY)
-        {
-            return ORIGINAL;
-        }
-        if (!read(key(out.originalAddresses(), out.originalPorts()), out))
-        {
-            return NOT_FOUND; // a dangling index (its connection was removed concurrently)
-        }
-        return REPLY;
+        return NOT_FOUND; // (an index naming no entry: its connection is being removed by another worker)
+    }
+
+    /** False when the map certainly holds no entry under this tuple (the filter's answer; a reader has none). */
+    private boolean mayHold(final long addresses, final long portsAndProtocol)
+    {
+        return filter == null || filter.mayContain(addresses, portsAndProtocol);
     }
 
     /** Copy the value under {@code k} into {@code out} through a query context (no deserialization objects). */
@@ -311,40 +340,46 @@ public final class ConntrackTable implements AutoCloseable
             return FULL;
         }
         record.kind(ConntrackRecord.KIND_ENTRY);
-        // the reply tuple's index first: taking it is the clash check (nf_nat_get_unique_tuple's "is this reply
-        // tuple in use"), so a new connection costs two map writes, not a read and two writes
-        scratch.clear().original(record.originalAddresses(), record.originalPorts()).kind(ConntrackRecord.KIND_REPLY_INDEX);
-        filtered(record.replyAddresses(), record.replyPorts(), true); // the filter covers the map at every moment
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.replyAddresses(), record.replyPorts())))
+        final long originalAddresses = record.originalAddresses();
+        final long originalPorts = record.originalPorts();
+        final long replyAddresses = record.replyAddresses();
+        final long replyPorts = record.replyPorts();
+        // a tuple is taken when it is any connection's original or reply tuple (nf_nat_get_unique_tuple's test):
+        // taking the reply tuple's index is the first check
+        if (!replies.putIfAbsent(replyAddresses, replyPorts, originalAddresses, originalPorts))
         {
-            c.writeLock().lock();
-            final MapAbsentEntry<byte[], byte[]> absent = c.absentEntry();
-            if (absent == null)
-            {
-                filtered(record.replyAddresses(), record.replyPorts(), false);
-                return CLASH; // the reply tuple is taken
-            }
-            absent.doInsert(c.wrapValueAsData(scratch.bytes()));
+            return CLASH;
         }
-        filtered(record.originalAddresses(), record.originalPorts(), true);
-        boolean clash = false;
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
+        if (originalAddresses == replyAddresses && originalPorts == replyPorts
+            || replies.contains(originalAddresses, originalPorts)
+            || mayHold(replyAddresses, replyPorts) && map.containsKey(key(replyAddresses, replyPorts)))
+        {
+            replies.remove(replyAddresses, replyPorts, originalAddresses, originalPorts);
+            return CLASH;
+        }
+        if (filter != null)
+        {
+            filter.add(originalAddresses, originalPorts); // before the entry: the filter covers the map at every moment
+        }
+        boolean inserted = false;
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(originalAddresses, originalPorts)))
         {
             c.writeLock().lock();
             final MapAbsentEntry<byte[], byte[]> absent = c.absentEntry();
             if (absent != null)
             {
                 absent.doInsert(c.wrapValueAsData(record.bytes()));
-            }
-            else
-            {
-                clash = true; // another thread (a view's worker) took the original tuple since the caller's lookup
+                inserted = true;
             }
         }
-        if (clash)
+        if (!inserted)
         {
-            filtered(record.originalAddresses(), record.originalPorts(), false);
-            removeEntry(record.replyAddresses(), record.replyPorts());
+            // another worker took the original tuple since the caller's lookup
+            if (filter != null)
+            {
+                filter.remove(originalAddresses, originalPorts);
+            }
+            replies.remove(replyAddresses, replyPorts, originalAddresses, originalPorts);
             return CLASH;
         }
         remember(record.originalAddresses(), record.originalPorts());
@@ -374,10 +409,14 @@ public final class ConntrackTable implements AutoCloseable
     public boolean remove(final ConntrackRecord record)
     {
         final boolean removed = removeEntry(record.originalAddresses(), record.originalPorts());
-        removeEntry(record.replyAddresses(), record.replyPorts());
-        if (removed && connections != null)
+        if (removed)
         {
-            connections.decrementAndGet();
+            replies.remove(record.replyAddresses(), record.replyPorts(), record.originalAddresses(),
+                record.originalPorts());
+            if (connections != null)
+            {
+                connections.decrementAndGet();
+            }
         }
         return removed;
     }
@@ -395,23 +434,11 @@ public final class ConntrackTable implements AutoCloseable
             }
             entry.doRemove();
         }
-        filtered(addresses, portsAndProtocol, false); // after the entry went: the filter covers the map throughout
-        return true;
-    }
-
-    private void filtered(final long addresses, final long portsAndProtocol, final boolean add)
-    {
         if (filter != null)
         {
-            if (add)
-            {
-                filter.add(addresses, portsAndProtocol);
-            }
-            else
-            {
-                filter.remove(addresses, portsAndProtocol);
-            }
+            filter.remove(addresses, portsAndProtocol); // after the entry went: the filter covers the map throughout
         }
+        return true;
     }
 
     /** Connections in the table. */
@@ -420,10 +447,19 @@ public final class ConntrackTable implements AutoCloseable
         return connections != null ? connections.get() : countedConnections();
     }
 
-    /** Connections counted from the map: each has two entries (its original tuple and its reply-tuple index). */
+    /** Connections counted from the map (a reader's count: the entries of either layout, one pass). */
     private long countedConnections()
     {
-        return (map.longSize() - (hasClock() ? 1 : 0)) / 2;
+        final long[] n = new long[1];
+        map.forEachEntry(e ->
+        {
+            final Data<byte[]> v = e.value();
+            if (v.bytes().readInt(v.offset() + 52) == ConntrackRecord.KIND_ENTRY)
+            {
+                n[0]++;
+            }
+        });
+        return n[0];
     }
 
     /**
@@ -453,11 +489,6 @@ public final class ConntrackTable implements AutoCloseable
     public long clock()
     {
         return read(key(0, 0), scratch) ? scratch.expiryMillis() : -1;
-    }
-
-    private boolean hasClock()
-    {
-        return map.containsKey(key(0, 0));
     }
 
     /** Visit every connection (not index or clock records); control plane only (allocates). */

@@ -84,8 +84,9 @@ public final class ConntrackTable implements AutoCloseable
     private final AtomicLong connections;
 
     /**
-     * The original tuples the map may hold, shared like {@link #connections}: a lookup of a tuple it rules out (every
-     * new connection's first packet) skips the map. Null for an attached table.
+     * The tuples (original and reply) the table may hold, shared like {@link #connections}: a lookup of a tuple it
+     * rules out (every new connection's first packet) asks neither the map nor the reply index. Null for an attached
+     * table.
      */
     private final TupleFilter filter;
     /** Reply tuple -> original tuple for every connection in the map, shared like {@link #connections}. */
@@ -112,7 +113,7 @@ public final class ConntrackTable implements AutoCloseable
         // entries beyond maxEntries (a table written with a larger limit) still need their place in the index
         final long size = Math.max(maxEntries, map.longSize());
         final ConntrackTable table = new ConntrackTable(map, maxEntries, true, writer ? new AtomicLong() : null,
-            writer ? new TupleFilter(size) : null, new ReplyIndex(size));
+            writer ? new TupleFilter(2 * size) : null, new ReplyIndex(size));
         final java.util.List<byte[]> oldIndexEntries = new java.util.ArrayList<>();
         final ConntrackRecord r = new ConntrackRecord();
         map.forEachEntry(e ->
@@ -126,6 +127,7 @@ public final class ConntrackTable implements AutoCloseable
                 if (writer)
                 {
                     table.filter.add(r.originalAddresses(), r.originalPorts());
+                    table.filter.add(r.replyAddresses(), r.replyPorts());
                     table.connections.incrementAndGet();
                 }
             }
@@ -279,7 +281,11 @@ public final class ConntrackTable implements AutoCloseable
      */
     public int lookup(final long addresses, final long portsAndProtocol, final ConntrackRecord out)
     {
-        if (mayHold(addresses, portsAndProtocol) && read(key(addresses, portsAndProtocol), out))
+        if (!mayHold(addresses, portsAndProtocol))
+        {
+            return NOT_FOUND;
+        }
+        if (read(key(addresses, portsAndProtocol), out))
         {
             if (out.kind() == ConntrackRecord.KIND_ENTRY)
             {
@@ -344,23 +350,27 @@ public final class ConntrackTable implements AutoCloseable
         final long originalPorts = record.originalPorts();
         final long replyAddresses = record.replyAddresses();
         final long replyPorts = record.replyPorts();
-        // a tuple is taken when it is any connection's original or reply tuple (nf_nat_get_unique_tuple's test):
-        // taking the reply tuple's index is the first check
-        if (!replies.putIfAbsent(replyAddresses, replyPorts, originalAddresses, originalPorts))
+        // a tuple is taken when it is any connection's original or reply tuple (nf_nat_get_unique_tuple's test); the
+        // filter answers most of these questions without a probe (it gains each tuple before the table does, and
+        // loses it after), and taking the reply tuple's index settles a race with another worker
+        final boolean replyMayBeTaken = mayHold(replyAddresses, replyPorts);
+        if (replyMayBeTaken && replies.contains(replyAddresses, replyPorts))
         {
             return CLASH;
         }
         if (originalAddresses == replyAddresses && originalPorts == replyPorts
-            || replies.contains(originalAddresses, originalPorts)
-            || mayHold(replyAddresses, replyPorts) && map.containsKey(key(replyAddresses, replyPorts)))
+            || mayHold(originalAddresses, originalPorts) && replies.contains(originalAddresses, originalPorts)
+            || replyMayBeTaken && map.containsKey(key(replyAddresses, replyPorts)))
         {
-            replies.remove(replyAddresses, replyPorts, originalAddresses, originalPorts);
             return CLASH;
         }
-        if (filter != null)
+        filter(replyAddresses, replyPorts, true);
+        if (!replies.putIfAbsent(replyAddresses, replyPorts, originalAddresses, originalPorts))
         {
-            filter.add(originalAddresses, originalPorts); // before the entry: the filter covers the map at every moment
+            filter(replyAddresses, replyPorts, false); // another worker took it since the check
+            return CLASH;
         }
+        filter(originalAddresses, originalPorts, true);
         boolean inserted = false;
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(originalAddresses, originalPorts)))
         {
@@ -375,11 +385,9 @@ public final class ConntrackTable implements AutoCloseable
         if (!inserted)
         {
             // another worker took the original tuple since the caller's lookup
-            if (filter != null)
-            {
-                filter.remove(originalAddresses, originalPorts);
-            }
+            filter(originalAddresses, originalPorts, false);
             replies.remove(replyAddresses, replyPorts, originalAddresses, originalPorts);
+            filter(replyAddresses, replyPorts, false);
             return CLASH;
         }
         remember(record.originalAddresses(), record.originalPorts());
@@ -411,8 +419,11 @@ public final class ConntrackTable implements AutoCloseable
         final boolean removed = removeEntry(record.originalAddresses(), record.originalPorts());
         if (removed)
         {
-            replies.remove(record.replyAddresses(), record.replyPorts(), record.originalAddresses(),
-                record.originalPorts());
+            if (replies.remove(record.replyAddresses(), record.replyPorts(), record.originalAddresses(),
+                record.originalPorts()))
+            {
+                filter(record.replyAddresses(), record.replyPorts(), false);
+            }
             if (connections != null)
             {
                 connections.decrementAndGet();
@@ -434,11 +445,24 @@ public final class ConntrackTable implements AutoCloseable
             }
             entry.doRemove();
         }
+        filter(addresses, portsAndProtocol, false); // after the entry went: the filter covers the map throughout
+        return true;
+    }
+
+    /** Add a tuple to the filter (before the table holds it) or take it out (after); a reader has no filter. */
+    private void filter(final long addresses, final long portsAndProtocol, final boolean add)
+    {
         if (filter != null)
         {
-            filter.remove(addresses, portsAndProtocol); // after the entry went: the filter covers the map throughout
+            if (add)
+            {
+                filter.add(addresses, portsAndProtocol);
+            }
+            else
+            {
+                filter.remove(addresses, portsAndProtocol);
+            }
         }
-        return true;
     }
 
     /** Connections in the table. */

@@ -39,18 +39,21 @@ public final class FlowCache
     /** Per slot: reply addresses, reply ports (same layout). */
     private final UnsafeBuffer replyKeys;
     /**
-     * The slots, {@value #STRIDE} bytes each: the record ({@link ConntrackRecord#LENGTH} bytes), then the slot's own
-     * state (last use, last write, valid and dirty flags), so that a hit's bookkeeping lands on the lines the record
-     * brought in.
+     * The slots, {@value #STRIDE} bytes each (two cache lines): the record ({@link ConntrackRecord#LENGTH} bytes),
+     * then the slot's write state (last write, dirty flag), which a hit's bookkeeping changes with the record.
      */
     private final UnsafeBuffer records;
     private static final int STRIDE = 128;
     private static final int KEY = 16;
     private static final int CACHE_LINE = 64;
-    private static final int LAST_USED = ConntrackRecord.LENGTH;
-    private static final int WRITTEN = LAST_USED + 8;
-    private static final int VALID = WRITTEN + 8;
-    private static final int DIRTY = VALID + 1;
+    private static final int WRITTEN = ConntrackRecord.LENGTH;
+    private static final int DIRTY = WRITTEN + 8;
+    /**
+     * Per slot, 8 bytes: when it was last used (the cache's tick, from 1), 0 when the slot is empty. Apart from the
+     * records, so that choosing a victim among a set's four ways (and checking the slots a reply index names) reads
+     * one small line instead of four records' lines.
+     */
+    private final UnsafeBuffer meta;
     /** What {@link #record} hands out; {@link #slotRecord} is the cache's own (eviction, flushes). */
     private final ConntrackRecord view;
     private final ConntrackRecord own;
@@ -71,6 +74,7 @@ public final class FlowCache
         replyKeys = new UnsafeBuffer(BufferUtil.allocateDirectAligned(KEY * size, CACHE_LINE));
         // a slot is two cache lines (the record's hot fields and the slot's state), never three
         records = new UnsafeBuffer(BufferUtil.allocateDirectAligned(size * STRIDE, CACHE_LINE));
+        meta = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8 * size, CACHE_LINE));
         view = new ConntrackRecord(records);
         own = new ConntrackRecord(records);
         replyIndex = new int[size];
@@ -145,21 +149,21 @@ public final class FlowCache
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (flag(s, VALID) && originalKeys.getLong(KEY * s) == addresses && originalKeys.getLong(KEY * s + 8) == ports)
+            if (valid(s) && originalKeys.getLong(KEY * s) == addresses && originalKeys.getLong(KEY * s + 8) == ports)
             {
                 victim = s; // the same connection: refresh in place
                 break;
             }
-            if (!flag(s, VALID))
+            if (!valid(s))
             {
-                victim = victim >= 0 && !flag(victim, VALID) ? victim : s;
+                victim = victim >= 0 && !valid(victim) ? victim : s;
             }
-            else if (victim < 0 || (flag(victim, VALID) && lastUsed(s) < lastUsed(victim)))
+            else if (victim < 0 || (valid(victim) && lastUsed(s) < lastUsed(victim)))
             {
                 victim = s;
             }
         }
-        if (flag(victim, VALID))
+        if (valid(victim))
         {
             if (flag(victim, DIRTY) && !(originalKeys.getLong(KEY * victim) == addresses && originalKeys.getLong(KEY * victim + 8) == ports))
             {
@@ -173,8 +177,7 @@ public final class FlowCache
         originalKeys.putLong(KEY * victim + 8, ports);
         replyKeys.putLong(KEY * victim, record.replyAddresses());
         replyKeys.putLong(KEY * victim + 8, record.replyPorts());
-        flag(victim, VALID, true);
-        flag(victim, DIRTY, false);
+                flag(victim, DIRTY, false);
         writtenMillis(victim, nowMillis);
         lastUsed(victim, ++tick);
         indexReply(victim);
@@ -188,7 +191,7 @@ public final class FlowCache
         for (int w = 0; w < WAYS && way < 0; w++)
         {
             final int s = replyIndex[base + w];
-            if (s < 0 || !flag(s, VALID) || s == slot)
+            if (s < 0 || !valid(s) || s == slot)
             {
                 way = w;
             }
@@ -246,11 +249,11 @@ public final class FlowCache
     /** Forget the slot (its connection was removed from the table). */
     public void invalidate(final int slot)
     {
-        if (flag(slot, VALID))
+        if (valid(slot))
         {
             unindexReply(slot);
         }
-        flag(slot, VALID, false);
+        meta.putLong(8 * slot, 0);
         flag(slot, DIRTY, false);
         originalKeys.putLong(KEY * slot, 0);
         originalKeys.putLong(KEY * slot + 8, 0);
@@ -268,7 +271,7 @@ public final class FlowCache
         int n = 0;
         for (int s = 0; s < size; s++)
         {
-            if (flag(s, VALID) && stale.matches(slotRecord(s)))
+            if (valid(s) && stale.matches(slotRecord(s)))
             {
                 invalidate(s);
                 n++;
@@ -291,7 +294,7 @@ public final class FlowCache
         for (int w = 0; w < WAYS; w++)
         {
             final int s = base + w;
-            if (flag(s, VALID) && originalKeys.getLong(KEY * s) == originalAddresses
+            if (valid(s) && originalKeys.getLong(KEY * s) == originalAddresses
                 && originalKeys.getLong(KEY * s + 8) == originalPorts)
             {
                 return s;
@@ -305,7 +308,7 @@ public final class FlowCache
     {
         for (int s = 0; s < size; s++)
         {
-            if (flag(s, VALID) && flag(s, DIRTY))
+            if (valid(s) && flag(s, DIRTY))
             {
                 table.update(slotRecord(s));
                 flushes++;
@@ -314,14 +317,20 @@ public final class FlowCache
         }
     }
 
-    private long lastUsed(final int slot)
+    private boolean valid(final int slot)
     {
-        return records.getLong(slot * STRIDE + LAST_USED);
+        return meta.getLong(8 * slot) != 0;
     }
 
+    private long lastUsed(final int slot)
+    {
+        return meta.getLong(8 * slot);
+    }
+
+    /** Mark a valid slot used at {@code tick} (from 1: a slot's meta is 0 only while it is empty). */
     private void lastUsed(final int slot, final long value)
     {
-        records.putLong(slot * STRIDE + LAST_USED, value);
+        meta.putLong(8 * slot, value);
     }
 
     private long writtenMillis(final int slot)

@@ -161,6 +161,7 @@ public final class ScalingReport
                     slope, 2 * slope));
             }
         }
+        sb.append(newConnectionTable(run));
         sb.append(syncTable(run));
         sb.append(packetRateTable(run));
         sb.append("\n## All benchmarks\n\n| benchmark | params | score | error | unit |\n|---|---|---:|---:|---|\n");
@@ -170,6 +171,53 @@ public final class ScalingReport
             sb.append(String.format(Locale.ROOT, "| %s | %s | %.4g | %.3g | %s |%n", name, r.params(), r.score(),
                 r.scoreError(), r.unit()));
         }
+        return sb.toString();
+    }
+
+    /**
+     * A new connection end to end (NewConnectionBenchmark: parse, conntrack miss, selection, insert, NAT), in
+     * microseconds, per mode and N Services (rows) and table fill (columns), beside the selection-only curves above.
+     * Empty when the run has none.
+     */
+    static String newConnectionTable(final JmhRun run)
+    {
+        final Map<String, TreeMap<Integer, double[]>> rows = new TreeMap<>();
+        final java.util.TreeSet<Integer> fills = new java.util.TreeSet<>();
+        for (final JmhRun.Result r : run.results().values())
+        {
+            final Map<String, String> p = r.paramMap();
+            final double toMicros = microsPer(r.unit());
+            if (!r.benchmark().endsWith("NewConnectionBenchmark.newConnections") || Double.isNaN(toMicros)
+                || p.get("fill") == null)
+            {
+                continue;
+            }
+            final int fill = Integer.parseInt(p.get("fill"));
+            fills.add(fill);
+            rows.computeIfAbsent(p.getOrDefault("mode", "?") + ", " + p.getOrDefault("services", "?") + " Services",
+                k -> new TreeMap<>()).put(fill, new double[]{r.score() * toMicros, r.scoreError() * toMicros});
+        }
+        if (rows.isEmpty())
+        {
+            return "";
+        }
+        final StringBuilder sb = new StringBuilder(
+            "\n## New connection end to end, microseconds per connection, by connections already in the table"
+                + " (JMH mean +- 99.9% error)\n\n| mode, Services |");
+        fills.forEach(f -> sb.append(String.format(Locale.ROOT, " %,d |", f)));
+        sb.append("\n|---|");
+        fills.forEach(f -> sb.append("---:|"));
+        sb.append('\n');
+        rows.forEach((row, byFill) ->
+        {
+            sb.append("| ").append(row).append(" |");
+            for (final int f : fills)
+            {
+                final double[] v = byFill.get(f);
+                sb.append(v == null ? " - |" : " " + micros(v[0]) + " +- " + micros(v[1]) + " |");
+            }
+            sb.append('\n');
+        });
         return sb.toString();
     }
 

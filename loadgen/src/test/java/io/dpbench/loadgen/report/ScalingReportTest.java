@@ -35,6 +35,10 @@ class ScalingReportTest
         }
         json.append(',').append(result("io.dpbench.bench.sync.IpvsSyncBenchmark.ipvsRemoveAddServer",
             "{\"scheduler\":\"rr\",\"services\":\"10\"}", 50));
+        json.append(',').append(result("io.dpbench.bench.conntrack.NewConnectionBenchmark.newConnections",
+            "{\"fill\":\"100000\",\"mode\":\"ipvs\",\"services\":\"10\"}", 1800));
+        json.append(',').append(result("io.dpbench.bench.conntrack.NewConnectionBenchmark.newConnections",
+            "{\"fill\":\"1000000\",\"mode\":\"ipvs\",\"services\":\"10\"}", 2100));
         json.append(',').append(result("io.dpbench.bench.pipeline.PipelineBenchmark.established",
             "{\"services\":\"200\",\"workers\":\"2\"}", 125));
         json.append(',').append(result("io.dpbench.bench.vxlan.VxlanBenchmark.encapsulate", "{\"size\":\"imix\"}", 80))
@@ -52,6 +56,9 @@ class ScalingReportTest
             .contains("## Sync cost of one endpoint change, microseconds")
             .contains("| Services | ipvs rr |")
             .contains("| 10 | 0.0500 +- 0.00100 |")
+            .contains("## New connection end to end, microseconds per connection")
+            .contains("| mode, Services | 100,000 | 1,000,000 |")
+            .contains("| ipvs, 10 Services | 1.80 +- 0.00100 | 2.10 +- 0.00100 |")
             .contains("## Packet rate")
             .contains("| pipeline, established flows + encap, 2 worker(s) | 125.0 +- 1.0 | 8.00 |")
             .contains("| vxlan encapsulate, size imix | 80.0 +- 1.0 | 12.50 |");

@@ -28,9 +28,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * few inserted is evicted to admit the new one (the kernel's early_drop also evicts only unassured entries, from a
  * bounded number of buckets); when none is found the new connection is refused and counted by the caller.
  * <p>
- * Measured here (Chronicle Map 3.25ea6, byte[] keys): a lookup through a query context allocates ~192 bytes, so
- * the per-packet path must not come here for established flows; a per-worker cache in front (issue 5's design)
- * keeps it allocation-free, with every state and NAT change still written through to this table.
+ * Keys and values go to the map as {@link Data} wrapped once per array ({@link ArrayData}): through
+ * {@code queryContext(byte[])} and {@code wrapValueAsData(byte[])}, Chronicle Map 3.25ea6 wraps the array anew at each
+ * call (~200 bytes each; ~1 KB a new connection). So a query allocates nothing once its thread's context exists
+ * (issue 17). Established flows' packets are still served by a per-worker cache in front (issue 5's design), with
+ * every state and NAT change written through to this table.
  * <p>
  * One writer thread per table region is assumed by callers (workers own their flows); Chronicle Map's segment locks
  * make concurrent access from another process (e.g. {@code conntrack list}) safe.
@@ -55,6 +57,10 @@ public final class ConntrackTable implements AutoCloseable
     private final int maxEntries;
     private final byte[] key = new byte[16];
     private final UnsafeBuffer keyBuffer = new UnsafeBuffer(key);
+    /** {@link #key} as Chronicle {@link Data}, wrapped once (see {@link ArrayData}). */
+    private final ArrayData keyData = new ArrayData(key);
+    /** Values handed to the map as {@link Data}, each array wrapped once (see {@link ArrayData}). */
+    private final ArrayData.Cache values = new ArrayData.Cache(ConntrackRecord.LENGTH);
     private final ConntrackRecord scratch = new ConntrackRecord();
     private final long[] recentAddresses = new long[RECENT_RING];
     private final long[] recentPorts = new long[RECENT_RING];
@@ -162,7 +168,8 @@ public final class ConntrackTable implements AutoCloseable
         return view;
     }
 
-    private static net.openhft.chronicle.map.ChronicleMapBuilder<byte[], byte[]> builder(final int maxEntries)
+    /** The map's configuration (package-private for tests: a file written through Chronicle's own data access). */
+    static net.openhft.chronicle.map.ChronicleMapBuilder<byte[], byte[]> builder(final int maxEntries)
     {
         return ChronicleMap.of(byte[].class, byte[].class)
             .name("dpbench-conntrack")
@@ -268,11 +275,26 @@ public final class ConntrackTable implements AutoCloseable
         return open(builder(maxEntries).createPersistedTo(file.toFile()), maxEntries, false);
     }
 
-    private byte[] key(final long addresses, final long portsAndProtocol)
+    /**
+     * The map key of a tuple, as {@link Data} over this table's one key array (so {@code map.queryContext(key(..))}
+     * takes {@code queryContext(Data)}, which allocates nothing, not {@code queryContext(byte[])}, which wraps the
+     * array anew at every query). Not a {@code byte[]}: the map's {@code Object}-typed methods ({@code get},
+     * {@code containsKey}, {@code remove}) would take it and fail at run time; use a query context.
+     */
+    private Data<byte[]> key(final long addresses, final long portsAndProtocol)
     {
         keyBuffer.putLong(0, addresses, ByteOrder.LITTLE_ENDIAN);
         keyBuffer.putLong(8, portsAndProtocol, ByteOrder.LITTLE_ENDIAN);
-        return key;
+        return keyData;
+    }
+
+    /**
+     * A value to store ({@code record.bytes()}), as {@link Data} wrapped once per array instead of
+     * {@code context.wrapValueAsData}, which wraps it anew at every call; same bytes stored.
+     */
+    private Data<byte[]> value(final byte[] bytes)
+    {
+        return values.of(bytes);
     }
 
     /**
@@ -302,6 +324,16 @@ public final class ConntrackTable implements AutoCloseable
         return NOT_FOUND; // (an index naming no entry: its connection is being removed by another worker)
     }
 
+    /** Whether the map holds an entry under this tuple (a query context: no allocation). */
+    private boolean holds(final long addresses, final long portsAndProtocol)
+    {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(addresses, portsAndProtocol)))
+        {
+            c.readLock().lock();
+            return c.entry() != null;
+        }
+    }
+
     /** False when the map certainly holds no entry under this tuple (the filter's answer; a reader has none). */
     private boolean mayHold(final long addresses, final long portsAndProtocol)
     {
@@ -309,7 +341,7 @@ public final class ConntrackTable implements AutoCloseable
     }
 
     /** Copy the value under {@code k} into {@code out} through a query context (no deserialization objects). */
-    private boolean read(final byte[] k, final ConntrackRecord out)
+    private boolean read(final Data<byte[]> k, final ConntrackRecord out)
     {
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(k))
         {
@@ -360,7 +392,7 @@ public final class ConntrackTable implements AutoCloseable
         }
         if (originalAddresses == replyAddresses && originalPorts == replyPorts
             || mayHold(originalAddresses, originalPorts) && replies.contains(originalAddresses, originalPorts)
-            || replyMayBeTaken && map.containsKey(key(replyAddresses, replyPorts)))
+            || replyMayBeTaken && holds(replyAddresses, replyPorts))
         {
             return CLASH;
         }
@@ -378,7 +410,7 @@ public final class ConntrackTable implements AutoCloseable
             final MapAbsentEntry<byte[], byte[]> absent = c.absentEntry();
             if (absent != null)
             {
-                absent.doInsert(c.wrapValueAsData(record.bytes()));
+                absent.doInsert(value(record.bytes()));
                 inserted = true;
             }
         }
@@ -405,7 +437,7 @@ public final class ConntrackTable implements AutoCloseable
         {
             c.writeLock().lock();
             final MapEntry<byte[], byte[]> entry = c.entry();
-            final Data<byte[]> value = c.wrapValueAsData(record.bytes());
+            final Data<byte[]> value = value(record.bytes());
             if (entry != null)
             {
                 entry.doReplaceValue(value);
@@ -500,11 +532,11 @@ public final class ConntrackTable implements AutoCloseable
             final MapEntry<byte[], byte[]> entry = c.entry();
             if (entry != null)
             {
-                entry.doReplaceValue(c.wrapValueAsData(scratch.bytes()));
+                entry.doReplaceValue(value(scratch.bytes()));
             }
             else
             {
-                c.absentEntry().doInsert(c.wrapValueAsData(scratch.bytes()));
+                c.absentEntry().doInsert(value(scratch.bytes()));
             }
         }
     }

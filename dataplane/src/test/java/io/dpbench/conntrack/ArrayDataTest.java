@@ -110,6 +110,18 @@ class ArrayDataTest
     }
 
     /** What ConntrackTable.tryInsert did before ArrayData: byte[] keys and values through Chronicle's data access. */
+    /** One entry per connection, as the table keeps them, through Chronicle's own data access. */
+    private static void insertThroughChronicle(final ChronicleMap<byte[], byte[]> map, final ConntrackRecord record)
+    {
+        record.kind(ConntrackRecord.KIND_ENTRY);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key(record.originalAddresses(), record.originalPorts())))
+        {
+            c.writeLock().lock();
+            c.absentEntry().doInsert(c.wrapValueAsData(record.bytes()));
+        }
+    }
+
+    /** The older layout: the connection under its original tuple and an index entry under its reply tuple. */
     private static void insertAsBefore(final ChronicleMap<byte[], byte[]> map, final ConntrackRecord record)
     {
         final ConntrackRecord index = new ConntrackRecord()
@@ -137,7 +149,7 @@ class ArrayDataTest
         {
             for (int i = 0; i < connections; i++)
             {
-                insertAsBefore(map, connection(i));
+                insertThroughChronicle(map, connection(i));
             }
             for (int i = 0; i < connections; i += 3)
             {

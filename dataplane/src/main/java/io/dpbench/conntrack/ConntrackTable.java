@@ -121,12 +121,8 @@ public final class ConntrackTable implements AutoCloseable
         final ConntrackTable table = new ConntrackTable(map, maxEntries, true, writer ? new AtomicLong() : null,
             writer ? new TupleFilter(2 * size) : null, new ReplyIndex(size));
         final java.util.List<byte[]> oldIndexEntries = new java.util.ArrayList<>();
-        final ConntrackRecord r = new ConntrackRecord();
-        map.forEachEntry(e ->
+        forEachRecord(map, (e, r) ->
         {
-            final Data<byte[]> v = e.value();
-            v.bytes().read(v.offset(), r.bytes(), 0, ConntrackRecord.LENGTH);
-            r.readFromBytes();
             if (r.kind() == ConntrackRecord.KIND_ENTRY)
             {
                 table.replies.putIfAbsent(r.replyAddresses(), r.replyPorts(), r.originalAddresses(), r.originalPorts());
@@ -550,16 +546,26 @@ public final class ConntrackTable implements AutoCloseable
     /** Visit every connection (not index or clock records); control plane only (allocates). */
     public void forEachConnection(final java.util.function.Consumer<ConntrackRecord> visitor)
     {
+        forEachRecord(map, (e, r) ->
+        {
+            if (r.kind() == ConntrackRecord.KIND_ENTRY)
+            {
+                visitor.accept(r);
+            }
+        });
+    }
+
+    /** Every entry of the map (connections, an older layout's index entries, the clock) with its record read. */
+    private static void forEachRecord(final ChronicleMap<byte[], byte[]> map,
+        final java.util.function.BiConsumer<MapEntry<byte[], byte[]>, ConntrackRecord> visitor)
+    {
         final ConntrackRecord r = new ConntrackRecord();
         map.forEachEntry(e ->
         {
             final Data<byte[]> v = e.value();
             v.bytes().read(v.offset(), r.bytes(), 0, ConntrackRecord.LENGTH);
             r.readFromBytes();
-            if (r.kind() == ConntrackRecord.KIND_ENTRY)
-            {
-                visitor.accept(r);
-            }
+            visitor.accept(e, r);
         });
     }
 

@@ -80,8 +80,12 @@ class LoadGeneratorTest
     void openLoopAboveCapacityCountsDropsAndStops()
     {
         final long start = System.nanoTime();
+        // a table larger than what the run opens: with kube-proxy's 131,072 a warm JVM fills it in ~1.2 s here (since
+        // issue 17 made new connections ~3x cheaper), and early drop then evicts unassured connections, whose next
+        // packets start new ones on another backend, as the kernel's would (measured: 29,443 early drops, 103 flows
+        // moved); this test is about drops at rx and a bounded run, not about a full table
         final LoadResult r = new LoadGenerator(new LoadGenerator.Options("ipvs", "rr", 1, 1_500_000_000L, 0, 100_000_000,
-            workload(20_000)), line -> { }, null).run();
+            workload(20_000), 0, 1 << 20, null, false), line -> { }, null).run();
         assertThat(System.nanoTime() - start).as("bounded").isLessThan(15_000_000_000L);
         assertChecksHold(r);
         assertThat(r.countedDrops()).isPositive();

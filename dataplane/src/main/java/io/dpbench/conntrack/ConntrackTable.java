@@ -303,6 +303,13 @@ public final class ConntrackTable implements AutoCloseable
         {
             return NOT_FOUND;
         }
+        // the in-memory index first: a reply tuple then costs one map read, not a miss and a read (no tuple is both
+        // a connection's original and another's reply: inserts refuse a tuple taken either way)
+        if (replies.original(addresses, portsAndProtocol, originalOfReply))
+        {
+            // NOT_FOUND: an index naming no entry (its connection is being removed by another worker)
+            return read(key(originalOfReply[0], originalOfReply[1]), out) ? REPLY : NOT_FOUND;
+        }
         if (read(key(addresses, portsAndProtocol), out))
         {
             if (out.kind() == ConntrackRecord.KIND_ENTRY)
@@ -312,12 +319,7 @@ public final class ConntrackTable implements AutoCloseable
             // an index entry of the older layout (a reader of a table written before): it names the original
             return read(key(out.originalAddresses(), out.originalPorts()), out) ? REPLY : NOT_FOUND;
         }
-        if (replies.original(addresses, portsAndProtocol, originalOfReply)
-            && read(key(originalOfReply[0], originalOfReply[1]), out))
-        {
-            return REPLY;
-        }
-        return NOT_FOUND; // (an index naming no entry: its connection is being removed by another worker)
+        return NOT_FOUND;
     }
 
     /** Whether the map holds an entry under this tuple (a query context: no allocation). */

@@ -29,10 +29,17 @@ final class RxParse
     /** Whether the last frame was VXLAN for this node. */
     boolean tunnelled;
 
+    /**
+     * Whether the node computes outer UDP checksums (its vxlan device's {@code udpcsum}); only then is rx's check of
+     * the inner L4 checksum of use (wire mode: the kernel's socket writes the outer UDP header).
+     */
+    private final boolean checkL4;
+
     RxParse(final int localVtep, final VxlanConfig config)
     {
         this.localVtep = localVtep;
         this.vxlan = new VxlanDecapsulator(config);
+        this.checkL4 = config.udpChecksum();
     }
 
     /** Parse {@code length} bytes at {@code offset}; offsets in {@link #packet} count from the frame's start. */
@@ -61,7 +68,7 @@ final class RxParse
         final Verdict verdict = parser.inspect(view, start, length - start, packet);
         // rx checks the L4 checksum as a NIC's receive offload would, while the frame is in this core's cache: the
         // worker's encapsulation then sums the headers only (never the payload, which it otherwise never reads)
-        packet.l4ChecksumVerified = verdict == Verdict.OK && PacketParser.l4ChecksumGood(view, packet);
+        packet.l4ChecksumVerified = checkL4 && verdict == Verdict.OK && PacketParser.l4ChecksumGood(view, packet);
         return verdict;
     }
 

@@ -5,6 +5,7 @@ import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapAbsentEntry;
 import net.openhft.chronicle.map.MapEntry;
+import org.agrona.collections.LongArrayList;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -594,7 +595,8 @@ public final class ConntrackTable implements AutoCloseable
         for (int n = 0; n < segments && n < total; n++)
         {
             final int segment = reapCursor++ % total;
-            final java.util.List<long[]> expired = new java.util.ArrayList<>();
+            final LongArrayList expired = found; // original tuples, two longs each, reused across turns
+            expired.clear();
             try (net.openhft.chronicle.map.MapSegmentContext<byte[], byte[], ?> context = map.segmentContext(segment))
             {
                 context.forEachSegmentEntry(entry ->
@@ -604,12 +606,16 @@ public final class ConntrackTable implements AutoCloseable
                     final int kind = v.bytes().readInt(v.offset() + 52);
                     if (kind == ConntrackRecord.KIND_ENTRY && kindAndExpiry < nowMillis)
                     {
-                        expired.add(new long[]{v.bytes().readLong(v.offset()), v.bytes().readLong(v.offset() + 8)});
+                        expired.addLong(v.bytes().readLong(v.offset()));
+                        expired.addLong(v.bytes().readLong(v.offset() + 8));
                     }
                 });
             }
-            for (final long[] k : expired)
+            for (int i = 0; i < expired.size(); i += 2)
             {
+                final long[] k = tuple;
+                k[0] = expired.getLong(i);
+                k[1] = expired.getLong(i + 1);
                 if (cache != null && cache.cachedExpiry(k[0], k[1]) >= nowMillis
                     || owner != null && !owner.owns(k[0], k[1]))
                 {
@@ -626,6 +632,9 @@ public final class ConntrackTable implements AutoCloseable
     }
 
     private int reapCursor;
+    /** What a reap or a stale-flow walk found in one segment (original tuples, two longs each), reused. */
+    private final LongArrayList found = new LongArrayList();
+    private final long[] tuple = new long[2];
 
     /** The map's segments: what {@link #removeStale(StaleUdpFlows, int, int)} walks, one at a time. */
     public int segments()
@@ -652,7 +661,7 @@ public final class ConntrackTable implements AutoCloseable
     {
         int removed = 0;
         final int end = Math.min(map.segments(), first + count);
-        final java.util.List<long[]> matched = new java.util.ArrayList<>();
+        final LongArrayList matched = found;
         for (int segment = Math.max(0, first); segment < end; segment++)
         {
             matched.clear();
@@ -665,12 +674,16 @@ public final class ConntrackTable implements AutoCloseable
                     if (v.bytes().readInt(o + 52) == ConntrackRecord.KIND_ENTRY
                         && stale.matches(v.bytes().readLong(o), v.bytes().readLong(o + 8), v.bytes().readLong(o + 16)))
                     {
-                        matched.add(new long[]{v.bytes().readLong(o), v.bytes().readLong(o + 8)});
+                        matched.addLong(v.bytes().readLong(o));
+                        matched.addLong(v.bytes().readLong(o + 8));
                     }
                 });
             }
-            for (final long[] k : matched)
+            for (int i = 0; i < matched.size(); i += 2)
             {
+                final long[] k = tuple;
+                k[0] = matched.getLong(i);
+                k[1] = matched.getLong(i + 1);
                 if (owner != null && !owner.owns(k[0], k[1]))
                 {
                     continue; // another worker's connection: it cleans its own

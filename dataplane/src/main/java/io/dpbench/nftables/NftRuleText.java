@@ -85,6 +85,12 @@ public final class NftRuleText
     /** The canonical text of a rule given as text (either spelling). */
     public static String canonical(final String text)
     {
+        return canonical(words(text));
+    }
+
+    /** A rule's words: split at blanks, with '{', '}' and ',' as words of their own. */
+    public static List<String> words(final String text)
+    {
         final List<String> words = new ArrayList<>();
         final StringBuilder word = new StringBuilder();
         for (int i = 0; i <= text.length(); i++)
@@ -107,7 +113,7 @@ public final class NftRuleText
                 word.append(c);
             }
         }
-        return canonical(words);
+        return words;
     }
 
     /** An element key as stored: its parts separated by " . " (already so in both spellings). */

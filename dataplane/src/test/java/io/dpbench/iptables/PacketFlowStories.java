@@ -13,16 +13,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * CIDR 10.0.0.0/8, node IPs 192.168.0.2 and 192.168.1.2). Shared by the tests on dpbench's rendered text and on
  * the text the real kernel's iptables-save printed after loading it.
  */
-final class PacketFlowStories
+public final class PacketFlowStories
 {
-    static final List<String> NODE_IPS = List.of("192.168.0.2", "192.168.1.2");
+    public static final List<String> NODE_IPS = List.of("192.168.0.2", "192.168.1.2");
 
     /** @param output "ip:port[, ip:port...]" after NAT, or DROP / REJECT */
-    record Story(String name, String source, String destination, int port, String output, boolean masquerade)
+    public record Story(String name, String source, String destination, int port, String output, boolean masquerade)
     {
     }
 
-    static final List<Story> STORIES = List.of(
+    public static final List<Story> STORIES = List.of(
         new Story("pod to ClusterIP", "10.0.0.2", "172.30.0.41", 80, "10.180.0.1:80", false),
         new Story("off-cluster source to ClusterIP is masqueraded", "192.168.0.3", "172.30.0.41", 80, "10.180.0.1:80", true),
         new Story("hairpin: endpoint to its own Service", "10.180.0.1", "172.30.0.41", 80, "10.180.0.1:80", true),

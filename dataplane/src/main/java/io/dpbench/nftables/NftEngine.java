@@ -1,0 +1,292 @@
+package io.dpbench.nftables;
+
+import io.dpbench.packet.Ipv4Address;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Walks a new flow's first packet through a compiled {@link NftProgram} as netfilter's nf_tables does: at each hook
+ * its base chains in priority order (an arriving packet meets prerouting, then input when its destination, DNATed
+ * or not, is a local address, else forward, then postrouting; a packet from this node meets output, then
+ * postrouting), every chain's rules in order, jump/goto/return with a bounded stack, verdict maps by one hash lookup,
+ * {@code numgen random} from this engine's own seeded generator. {@code accept} ends a base chain (the next base
+ * chain of the hook still runs); drop and reject end the walk; a NAT statement is terminal for its chain.
+ * One engine per worker: its dynamic sets (ClientIP affinity) and random numbers are its own. Allocation-free.
+ */
+public final class NftEngine
+{
+    public static final int ACCEPT = 1;
+    public static final int DROP = 2;
+    public static final int REJECT = 3;
+    static final int RETURN = 4;
+    static final int JUMP = 5;
+    static final int GOTO = 6;
+    static final int KIND_MASK = 0xF;
+    static final int CHAIN_SHIFT = 4;
+    /** The kernel's NFT_JUMP_STACK_SIZE. */
+    static final int STACK = 16;
+
+    /** Told of every rule that decided something while a packet walks (trace). */
+    public interface Listener
+    {
+        void rule(String chain, int index, String text, String outcome);
+    }
+
+    /** Chooses numgen's value (trace follows every one). */
+    public interface Chooser
+    {
+        int choose(int modulus);
+    }
+
+    private final NftProgram program;
+    private final int[] localAddresses;
+    private final NftElementTable[] dynamicSets;
+    private final SplittableRandom random;
+    private final int[] stackChains = new int[STACK];
+    private final int[] stackRules = new int[STACK];
+    private Listener listener;
+    private Chooser chooser;
+
+    public NftEngine(final NftProgram program, final List<String> nodeIPs, final long seed)
+    {
+        this.program = program;
+        localAddresses = nodeIPs.stream().mapToInt(Ipv4Address::parse).toArray();
+        dynamicSets = new NftElementTable[program.sets.length];
+        for (final NftProgram.NamedSet s : program.sets)
+        {
+            if (s.dynamic)
+            {
+                dynamicSets[s.index] = s.elements.copy();
+            }
+        }
+        random = new SplittableRandom(seed);
+    }
+
+    public NftEngine listener(final Listener value)
+    {
+        listener = value;
+        return this;
+    }
+
+    public NftEngine chooser(final Chooser value)
+    {
+        chooser = value;
+        return this;
+    }
+
+    public NftProgram program()
+    {
+        return program;
+    }
+
+    /** Carry a previous engine's dynamic sets over (a ruleset replaced: affinity survives, as in the kernel's sets). */
+    public NftEngine continueFrom(final NftEngine previous)
+    {
+        for (final NftProgram.NamedSet s : program.sets)
+        {
+            if (!s.dynamic)
+            {
+                continue;
+            }
+            for (final NftProgram.NamedSet old : previous.program.sets)
+            {
+                if (old.dynamic && old.name.equals(s.name))
+                {
+                    dynamicSets[s.index] = previous.dynamicSets[old.index];
+                }
+            }
+        }
+        return this;
+    }
+
+    NftElementTable dynamicSet(final int index)
+    {
+        return dynamicSets[index];
+    }
+
+    int numgen(final int modulus)
+    {
+        return chooser != null ? chooser.choose(modulus) : random.nextInt(modulus);
+    }
+
+    /** A node address or loopback: what {@code fib ... type local} matches. */
+    boolean isLocal(final int address)
+    {
+        if ((address >>> 24) == 127)
+        {
+            return true;
+        }
+        for (final int a : localAddresses)
+        {
+            if (a == address)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The packet's fate: {@link NftPacket#verdict} ACCEPT, DROP or REJECT, with its DNAT and masquerade.
+     * {@link NftPacket#locallyOriginated} is set from its source address.
+     */
+    public void classify(final NftPacket p)
+    {
+        p.locallyOriginated = isLocal(p.sourceAddress);
+        final int first = p.locallyOriginated ? NftProgram.OUTPUT : NftProgram.PREROUTING;
+        if (!hook(p, first))
+        {
+            return;
+        }
+        if (!p.locallyOriginated)
+        {
+            final int daddr = p.dnat ? p.dnatAddress : p.destinationAddress;
+            if (!hook(p, isLocal(daddr) ? NftProgram.INPUT : NftProgram.FORWARD))
+            {
+                return;
+            }
+        }
+        hook(p, NftProgram.POSTROUTING);
+    }
+
+    /** Run a hook's base chains; false when the packet was dropped or rejected. */
+    private boolean hook(final NftPacket p, final int hook)
+    {
+        for (final int chain : program.hookChains[hook])
+        {
+            final int verdict = runBaseChain(p, chain);
+            if (verdict == DROP || verdict == REJECT)
+            {
+                p.verdict = verdict;
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Evaluate one base chain with the fields a rule of this hook sees: filter chains after DNAT see the translated
+     * destination (the nat chain at -100 ran before the filter chain at 0).
+     */
+    private int runBaseChain(final NftPacket p, final int base)
+    {
+        final int savedAddress = p.destinationAddress;
+        final int savedPort = p.destinationPort;
+        if (p.dnat)
+        {
+            p.destinationAddress = p.dnatAddress;
+            if (p.dnatPort >= 0)
+            {
+                p.destinationPort = p.dnatPort;
+            }
+        }
+        try
+        {
+            return walk(p, base);
+        }
+        finally
+        {
+            p.destinationAddress = savedAddress;
+            p.destinationPort = savedPort;
+        }
+    }
+
+    private int walk(final NftPacket p, final int base)
+    {
+        int depth = 0;
+        int chain = base;
+        int rule = 0;
+        while (true)
+        {
+            final NftProgram.Rule[] rules = program.chains[chain];
+            if (rule >= rules.length)
+            {
+                // end of a chain: back to the caller of a jump, or the base chain's policy (accept)
+                if (depth == 0)
+                {
+                    return ACCEPT;
+                }
+                depth--;
+                chain = stackChains[depth];
+                rule = stackRules[depth];
+                continue;
+            }
+            final NftProgram.Rule r = rules[rule];
+            p.rulesEvaluated++;
+            int outcome = NftProgram.NEXT;
+            for (final NftProgram.Expr e : r.exprs)
+            {
+                outcome = e.eval(p, this);
+                if (outcome != NftProgram.NEXT)
+                {
+                    break;
+                }
+            }
+            if (outcome == NftProgram.NO_MATCH)
+            {
+                rule++;
+                continue;
+            }
+            if (listener != null)
+            {
+                listener.rule(program.chainNames[chain], rule + 1, r.text, describe(outcome, p));
+            }
+            final int kind = outcome & KIND_MASK;
+            switch (kind)
+            {
+                case NftProgram.NEXT ->
+                {
+                    rule++;
+                }
+                case ACCEPT, DROP, REJECT ->
+                {
+                    return kind;
+                }
+                case RETURN ->
+                {
+                    if (depth == 0)
+                    {
+                        return ACCEPT;
+                    }
+                    depth--;
+                    chain = stackChains[depth];
+                    rule = stackRules[depth];
+                }
+                case JUMP, GOTO ->
+                {
+                    if (kind == JUMP)
+                    {
+                        if (depth == STACK)
+                        {
+                            return DROP; // the kernel refuses such a ruleset at load; never loop here
+                        }
+                        stackChains[depth] = chain;
+                        stackRules[depth] = rule + 1;
+                        depth++;
+                    }
+                    chain = outcome >>> CHAIN_SHIFT;
+                    rule = 0;
+                }
+                default -> throw new IllegalStateException("verdict " + outcome);
+            }
+        }
+    }
+
+    private String describe(final int outcome, final NftPacket p)
+    {
+        final int kind = outcome & KIND_MASK;
+        return switch (kind)
+        {
+            case NftProgram.NEXT -> "";
+            case ACCEPT -> p.dnat ? "dnat to " + Ipv4Address.toString(p.dnatAddress) + (p.dnatPort >= 0 ? ":" + p.dnatPort : "")
+                : p.masquerade ? "masquerade" : "accept";
+            case DROP -> "drop";
+            case REJECT -> "reject";
+            case RETURN -> "return";
+            case JUMP -> "jump " + program.chainNames[outcome >>> CHAIN_SHIFT];
+            case GOTO -> "goto " + program.chainNames[outcome >>> CHAIN_SHIFT];
+            default -> "verdict " + outcome;
+        };
+    }
+}

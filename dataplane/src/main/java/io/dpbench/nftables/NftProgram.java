@@ -1,0 +1,881 @@
+package io.dpbench.nftables;
+
+import io.dpbench.model.Cidr;
+import io.dpbench.model.Protocol;
+import io.dpbench.packet.Ipv4Address;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An {@link NftRuleset} compiled once for evaluation: every chain an array of rules, every rule an array of
+ * expressions evaluated left to right (a match that fails ends the rule; a verdict ends it too), named sets and maps
+ * as {@link NftElementTable}s keyed by the packed concatenation of their key's parts, base chains grouped by hook in
+ * priority order. Understands the expressions kube-proxy's nftables proxier writes (in either spelling, see
+ * {@link NftRuleText}); any other rule is refused at compile time with its chain, its position and the word not
+ * understood. Immutable after compilation; the per-worker state (dynamic sets, numgen's random numbers) lives in an
+ * {@link NftEngine}.
+ */
+public final class NftProgram
+{
+    /** Hooks, in the order a packet meets them. */
+    public static final int PREROUTING = 0;
+    public static final int INPUT = 1;
+    public static final int FORWARD = 2;
+    public static final int OUTPUT = 3;
+    public static final int POSTROUTING = 4;
+    static final String[] HOOKS = {"prerouting", "input", "forward", "output", "postrouting"};
+
+    /** Returned by an expression: the rule goes on with its next expression. */
+    static final int NEXT = 0;
+    /** Returned by an expression: the rule does not match (the chain goes on with its next rule). */
+    static final int NO_MATCH = -1;
+
+    /** One expression of a rule. */
+    interface Expr
+    {
+        /** {@link #NEXT}, {@link #NO_MATCH} or a verdict ({@link NftEngine#ACCEPT} ...). */
+        int eval(NftPacket p, NftEngine engine);
+    }
+
+    /** A compiled rule. */
+    static final class Rule
+    {
+        final Expr[] exprs;
+        final String text;
+
+        Rule(final Expr[] exprs, final String text)
+        {
+            this.exprs = exprs;
+            this.text = text;
+        }
+    }
+
+    /** A named set or map: its elements, how its key is packed, and for a dynamic set its timeout. */
+    static final class NamedSet
+    {
+        final String name;
+        final int index;
+        final KeyPart[] parts;
+        final NftElementTable elements;
+        final boolean dynamic;
+        final long timeoutNanos;
+
+        NamedSet(final String name, final int index, final KeyPart[] parts, final NftElementTable elements,
+            final boolean dynamic, final long timeoutNanos)
+        {
+            this.name = name;
+            this.index = index;
+            this.parts = parts;
+            this.elements = elements;
+            this.dynamic = dynamic;
+            this.timeoutNanos = timeoutNanos;
+        }
+    }
+
+    /** The data types a key part can have, with their width in the packed key. */
+    enum KeyPart
+    {
+        IPV4_ADDR(32), INET_PROTO(8), INET_SERVICE(16);
+
+        final int bits;
+
+        KeyPart(final int bits)
+        {
+            this.bits = bits;
+        }
+
+        static KeyPart of(final String type)
+        {
+            return switch (type)
+            {
+                case "ipv4_addr" -> IPV4_ADDR;
+                case "inet_proto" -> INET_PROTO;
+                case "inet_service" -> INET_SERVICE;
+                default -> throw new IllegalArgumentException("key type '" + type
+                    + "' (modelled: ipv4_addr, inet_proto, inet_service)");
+            };
+        }
+    }
+
+    final NftRuleset source;
+    final String[] chainNames;
+    final Rule[][] chains;
+    /** Per hook, its base chains' indices by priority. */
+    final int[][] hookChains;
+    final NamedSet[] sets;
+    private final Map<String, Integer> chainIndex = new HashMap<>();
+    private final Map<String, NamedSet> setIndex = new HashMap<>();
+
+    private NftProgram(final NftRuleset source)
+    {
+        this.source = source;
+        final List<NftRuleset.Chain> list = new ArrayList<>(source.chains());
+        chainNames = new String[list.size()];
+        chains = new Rule[list.size()][];
+        for (int i = 0; i < list.size(); i++)
+        {
+            chainNames[i] = list.get(i).name;
+            chainIndex.put(chainNames[i], i);
+        }
+        final List<NamedSet> setList = new ArrayList<>();
+        for (final NftRuleset.NamedSet s : source.sets())
+        {
+            setList.add(compileSet(s, setList.size()));
+        }
+        sets = setList.toArray(new NamedSet[0]);
+        for (final NamedSet s : sets)
+        {
+            setIndex.put(s.name, s);
+        }
+        hookChains = new int[HOOKS.length][];
+        for (int h = 0; h < HOOKS.length; h++)
+        {
+            final String hook = HOOKS[h];
+            hookChains[h] = list.stream().filter(c -> hook.equals(c.hook))
+                .sorted(Comparator.comparingInt((NftRuleset.Chain c) -> c.priority))
+                .mapToInt(c -> chainIndex.get(c.name)).toArray();
+        }
+    }
+
+    /**
+     * Compile {@code ruleset}. Throws IllegalArgumentException naming the chain, the rule's position (1-based) and
+     * what is not understood, or the set and its element.
+     */
+    public static NftProgram compile(final NftRuleset ruleset)
+    {
+        final NftProgram program = new NftProgram(ruleset);
+        final List<NftRuleset.Chain> list = new ArrayList<>(ruleset.chains());
+        for (int i = 0; i < list.size(); i++)
+        {
+            final NftRuleset.Chain chain = list.get(i);
+            final Rule[] rules = new Rule[chain.rules.size()];
+            for (int r = 0; r < rules.length; r++)
+            {
+                final String text = chain.rules.get(r).text();
+                try
+                {
+                    rules[r] = new Rule(program.compileRule(NftRuleText.words(NftRuleText.canonical(text))), text);
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    throw new IllegalArgumentException("chain " + chain.name + ", rule " + (r + 1) + " ('" + text + "'): "
+                        + ex.getMessage(), ex);
+                }
+            }
+            program.chains[i] = rules;
+        }
+        return program;
+    }
+
+    public NftRuleset source()
+    {
+        return source;
+    }
+
+    int chain(final String name)
+    {
+        final Integer i = chainIndex.get(name);
+        if (i == null)
+        {
+            throw new IllegalArgumentException("no chain '" + name + "'");
+        }
+        return i;
+    }
+
+    NamedSet set(final String name)
+    {
+        final NamedSet s = setIndex.get(name);
+        if (s == null)
+        {
+            throw new IllegalArgumentException("no set or map '" + name + "'");
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------------------ sets
+
+    private NamedSet compileSet(final NftRuleset.NamedSet s, final int index)
+    {
+        final String[] typeParts = s.keyType.split(" \\. ");
+        final KeyPart[] parts = new KeyPart[typeParts.length];
+        int bits = 0;
+        for (int i = 0; i < parts.length; i++)
+        {
+            try
+            {
+                parts[i] = KeyPart.of(typeParts[i].trim());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException((s.isMap() ? "map " : "set ") + s.name + ": " + ex.getMessage(), ex);
+            }
+            bits += parts[i].bits;
+        }
+        if (bits > 62)
+        {
+            throw new IllegalArgumentException("set " + s.name + ": a key of " + bits + " bits (at most 62 modelled)");
+        }
+        if (s.isMap() && !"verdict".equals(s.valueType))
+        {
+            throw new IllegalArgumentException("map " + s.name + ": values of type '" + s.valueType + "' (modelled: verdict)");
+        }
+        final NftElementTable table = new NftElementTable(Math.max(16, s.elements.size()));
+        for (final NftRuleset.Element e : s.elements.values())
+        {
+            final long key;
+            try
+            {
+                key = packKey(parts, e.key());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException((s.isMap() ? "map " : "set ") + s.name + ", element '" + e.key() + "': "
+                    + ex.getMessage(), ex);
+            }
+            table.put(key, s.isMap() ? verdictValue(e.value()) : Long.MAX_VALUE);
+        }
+        return new NamedSet(s.name, index, parts, table, s.flags.contains("dynamic") || s.timeoutSeconds > 0,
+            s.timeoutSeconds * 1_000_000_000L);
+    }
+
+    /** A map element's verdict as the engine encodes verdicts; chains are resolved by name. */
+    private long verdictValue(final String value)
+    {
+        final String[] w = value.trim().split("\\s+");
+        return switch (w[0])
+        {
+            case "accept" -> NftEngine.ACCEPT;
+            case "drop" -> NftEngine.DROP;
+            case "return" -> NftEngine.RETURN;
+            case "jump", "goto" ->
+            {
+                if (w.length != 2)
+                {
+                    throw new IllegalArgumentException("verdict '" + value + "' needs one chain name");
+                }
+                final Integer chain = chainIndex.get(w[1]);
+                if (chain == null)
+                {
+                    throw new IllegalArgumentException("verdict '" + value + "': no chain '" + w[1] + "'");
+                }
+                yield (w[0].equals("jump") ? NftEngine.JUMP : NftEngine.GOTO) | (long)chain << NftEngine.CHAIN_SHIFT;
+            }
+            default -> throw new IllegalArgumentException("verdict '" + value + "' (modelled: accept, drop, return, jump C, goto C)");
+        };
+    }
+
+    /** Pack an element key's text ("172.30.0.41 . tcp . 80") by the set's key parts. */
+    static long packKey(final KeyPart[] parts, final String text)
+    {
+        final String[] values = text.split(" \\. ");
+        if (values.length != parts.length)
+        {
+            throw new IllegalArgumentException(values.length + " key parts where the type has " + parts.length);
+        }
+        long key = 0;
+        for (int i = 0; i < parts.length; i++)
+        {
+            final String v = values[i].trim();
+            final long part = switch (parts[i])
+            {
+                case IPV4_ADDR -> Ipv4Address.parse(v) & 0xFFFF_FFFFL;
+                case INET_PROTO -> protocol(v);
+                case INET_SERVICE -> port(v);
+            };
+            key = key << parts[i].bits | part;
+        }
+        return key;
+    }
+
+    static int protocol(final String text)
+    {
+        return switch (text)
+        {
+            case "tcp" -> 6;
+            case "udp" -> 17;
+            case "sctp" -> 132;
+            case "icmp" -> 1;
+            default ->
+            {
+                final int n = number(text, "a protocol");
+                if (n < 0 || n > 255)
+                {
+                    throw new IllegalArgumentException("protocol " + n + " outside 0..255");
+                }
+                yield n;
+            }
+        };
+    }
+
+    static int port(final String text)
+    {
+        final int n = number(text, "a port");
+        if (n < 0 || n > 65535)
+        {
+            throw new IllegalArgumentException("port " + n + " outside 0..65535");
+        }
+        return n;
+    }
+
+    private static int number(final String text, final String what)
+    {
+        try
+        {
+            return Integer.parseInt(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("'" + text + "' is not " + what);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ rules
+
+    /** Packet fields an expression can read. */
+    enum Field
+    {
+        SADDR, DADDR, L4PROTO, SPORT, DPORT
+    }
+
+    private Expr[] compileRule(final List<String> w)
+    {
+        final List<Expr> exprs = new ArrayList<>();
+        int i = 0;
+        while (i < w.size())
+        {
+            final String word = w.get(i);
+            // a concatenation ending in vmap/map lookups: FIELD [. FIELD]... vmap @map
+            final int concatEnd = concatenation(w, i);
+            if (concatEnd > i)
+            {
+                i = lookup(w, i, concatEnd, exprs);
+                continue;
+            }
+            switch (word)
+            {
+                case "ip" ->
+                {
+                    final Field field = addressField(w, i + 1);
+                    i = addressMatch(w, i + 2, field, exprs);
+                }
+                case "ct" ->
+                {
+                    expectWord(w, i + 1, "state");
+                    final String states = get(w, i + 2, "ct states");
+                    int bits = 0;
+                    int k = i + 2;
+                    // "new" or "established,related" (the tokenizer split the comma off)
+                    while (true)
+                    {
+                        bits |= ctState(w.get(k));
+                        if (k + 2 < w.size() && w.get(k + 1).equals(","))
+                        {
+                            k += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    final int mask = bits;
+                    exprs.add((p, e) -> (p.ctState & mask) != 0 ? NEXT : NO_MATCH);
+                    i = k + 1;
+                    if (states.isEmpty())
+                    {
+                        throw new IllegalArgumentException("empty ct state");
+                    }
+                }
+                case "fib" ->
+                {
+                    final String which = get(w, i + 1, "saddr or daddr");
+                    expectWord(w, i + 2, "type");
+                    expectWord(w, i + 3, "local");
+                    final boolean source = which.equals("saddr");
+                    if (!source && !which.equals("daddr"))
+                    {
+                        throw new IllegalArgumentException("fib " + which + " (modelled: fib saddr|daddr type local)");
+                    }
+                    exprs.add((p, e) -> e.isLocal(source ? p.sourceAddress : p.destinationAddress) ? NEXT : NO_MATCH);
+                    i += 4;
+                }
+                case "meta" ->
+                {
+                    final String what = get(w, i + 1, "l4proto or mark");
+                    if (what.equals("l4proto"))
+                    {
+                        final boolean negate = "!=".equals(get(w, i + 2, "a protocol"));
+                        final int proto = protocol(get(w, negate ? i + 3 : i + 2, "a protocol"));
+                        exprs.add((p, e) -> (p.protocol == proto) != negate ? NEXT : NO_MATCH);
+                        i += negate ? 4 : 3;
+                    }
+                    else if (what.equals("mark"))
+                    {
+                        i = mark(w, i + 2, exprs);
+                    }
+                    else
+                    {
+                        throw new IllegalArgumentException("meta " + what + " (modelled: meta l4proto, meta mark)");
+                    }
+                }
+                case "tcp", "udp", "sctp", "th" ->
+                {
+                    final String dir = get(w, i + 1, "dport or sport");
+                    final boolean dest = dir.equals("dport");
+                    if (!dest && !dir.equals("sport"))
+                    {
+                        throw new IllegalArgumentException(word + " " + dir + " (modelled: dport, sport)");
+                    }
+                    final boolean negate = "!=".equals(get(w, i + 2, "a port"));
+                    final int port = port(get(w, negate ? i + 3 : i + 2, "a port"));
+                    final int proto = word.equals("th") ? -1 : protocol(word);
+                    exprs.add((p, e) -> (proto < 0 || p.protocol == proto)
+                        && ((dest ? p.destinationPort : p.sourcePort) == port) != negate ? NEXT : NO_MATCH);
+                    i += negate ? 4 : 3;
+                }
+                case "numgen" ->
+                {
+                    expectWord(w, i + 1, "random");
+                    expectWord(w, i + 2, "mod");
+                    final int mod = number(get(w, i + 3, "a modulus"), "a modulus");
+                    if (mod < 1)
+                    {
+                        throw new IllegalArgumentException("numgen mod " + mod);
+                    }
+                    expectWord(w, i + 4, "vmap");
+                    expectWord(w, i + 5, "{");
+                    final long[] verdicts = new long[mod];
+                    java.util.Arrays.fill(verdicts, -1);
+                    int k = i + 6;
+                    while (!get(w, k, "'}'").equals("}"))
+                    {
+                        if (w.get(k).equals(","))
+                        {
+                            k++;
+                            continue;
+                        }
+                        final int index = number(w.get(k), "a numgen value");
+                        expectWord(w, k + 1, ":");
+                        final String verb = get(w, k + 2, "a verdict");
+                        final boolean chained = verb.equals("goto") || verb.equals("jump");
+                        final String verdict = chained ? verb + " " + get(w, k + 3, "a chain") : verb;
+                        if (index < 0 || index >= mod)
+                        {
+                            throw new IllegalArgumentException("numgen value " + index + " outside 0.." + (mod - 1));
+                        }
+                        verdicts[index] = verdictValue(verdict);
+                        k += chained ? 4 : 3;
+                    }
+                    exprs.add(new Numgen(verdicts));
+                    i = k + 1;
+                }
+                case "jump", "goto" ->
+                {
+                    final int chain = chain(get(w, i + 1, "a chain name"));
+                    final int verdict = (word.equals("jump") ? NftEngine.JUMP : NftEngine.GOTO) | chain << NftEngine.CHAIN_SHIFT;
+                    exprs.add((p, e) -> verdict);
+                    i += 2;
+                }
+                case "accept" -> i = verdict(exprs, NftEngine.ACCEPT, i);
+                case "drop" -> i = verdict(exprs, NftEngine.DROP, i);
+                case "return" -> i = verdict(exprs, NftEngine.RETURN, i);
+                case "reject" ->
+                {
+                    exprs.add((p, e) -> NftEngine.REJECT);
+                    i++;
+                    if (i < w.size() && w.get(i).equals("with"))
+                    {
+                        i = w.size(); // the ICMP type it answers with: the verdict is REJECT whatever it is
+                    }
+                }
+                case "counter" -> i++;
+                case "dnat" ->
+                {
+                    int k = i + 1;
+                    if ("ip".equals(get(w, k, "to")))
+                    {
+                        k++;
+                    }
+                    expectWord(w, k, "to");
+                    final String target = get(w, k + 1, "ADDRESS[:PORT]");
+                    final int colon = target.indexOf(':');
+                    final int address = Ipv4Address.parse(colon < 0 ? target : target.substring(0, colon));
+                    final int port = colon < 0 ? -1 : port(target.substring(colon + 1));
+                    exprs.add((p, e) ->
+                    {
+                        p.dnat = true;
+                        p.dnatAddress = address;
+                        p.dnatPort = port;
+                        return NftEngine.ACCEPT; // NAT statements are terminal
+                    });
+                    i = k + 2;
+                }
+                case "masquerade" ->
+                {
+                    exprs.add((p, e) ->
+                    {
+                        p.masquerade = true;
+                        return NftEngine.ACCEPT;
+                    });
+                    i++;
+                    while (i < w.size() && (w.get(i).equals("fully-random") || w.get(i).equals("random")
+                        || w.get(i).equals("persistent") || w.get(i).equals(",")))
+                    {
+                        i++;
+                    }
+                }
+                case "update", "add" ->
+                {
+                    final String ref = get(w, i + 1, "@set");
+                    if (!ref.startsWith("@"))
+                    {
+                        throw new IllegalArgumentException(word + " " + ref + " (expected @set)");
+                    }
+                    final NamedSet set = set(ref.substring(1));
+                    if (!set.dynamic || set.parts.length != 1 || set.parts[0] != KeyPart.IPV4_ADDR)
+                    {
+                        throw new IllegalArgumentException(word + " @" + set.name + ": modelled for dynamic sets of ipv4_addr");
+                    }
+                    expectWord(w, i + 2, "{");
+                    expectWord(w, i + 3, "ip");
+                    final Field field = addressField(w, i + 4);
+                    expectWord(w, i + 5, "}");
+                    final int index = set.index;
+                    final long timeout = set.timeoutNanos;
+                    exprs.add((p, e) ->
+                    {
+                        e.dynamicSet(index).put((field == Field.SADDR ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL,
+                            timeout > 0 ? p.nowNanos + timeout : Long.MAX_VALUE);
+                        return NEXT;
+                    });
+                    i += 6;
+                }
+                default -> throw new IllegalArgumentException("'" + word + "' is not an expression this model knows");
+            }
+        }
+        return exprs.toArray(new Expr[0]);
+    }
+
+    private static int verdict(final List<Expr> exprs, final int verdict, final int i)
+    {
+        exprs.add((p, e) -> verdict);
+        return i + 1;
+    }
+
+    private static String get(final List<String> w, final int i, final String what)
+    {
+        if (i >= w.size())
+        {
+            throw new IllegalArgumentException("the rule ends where " + what + " was expected");
+        }
+        return w.get(i);
+    }
+
+    private static void expectWord(final List<String> w, final int i, final String word)
+    {
+        final String found = get(w, i, "'" + word + "'");
+        if (!found.equals(word))
+        {
+            throw new IllegalArgumentException("expected '" + word + "', found '" + found + "'");
+        }
+    }
+
+    private static int ctState(final String name)
+    {
+        return switch (name)
+        {
+            case "new" -> NftPacket.CT_NEW;
+            case "established" -> NftPacket.CT_ESTABLISHED;
+            case "related" -> NftPacket.CT_RELATED;
+            case "invalid" -> NftPacket.CT_INVALID;
+            case "untracked" -> NftPacket.CT_UNTRACKED;
+            default -> throw new IllegalArgumentException("ct state '" + name + "'");
+        };
+    }
+
+    private static Field addressField(final List<String> w, final int i)
+    {
+        final String which = get(w, i, "saddr or daddr");
+        return switch (which)
+        {
+            case "saddr" -> Field.SADDR;
+            case "daddr" -> Field.DADDR;
+            default -> throw new IllegalArgumentException("ip " + which + " (modelled: ip saddr, ip daddr)");
+        };
+    }
+
+    /** {@code [!=] ADDRESS|CIDR|{ a, b }|@set} after {@code ip saddr|daddr}. */
+    private int addressMatch(final List<String> w, final int start, final Field field, final List<Expr> exprs)
+    {
+        int i = start;
+        final boolean negate = "!=".equals(get(w, i, "an address"));
+        if (negate)
+        {
+            i++;
+        }
+        final String operand = get(w, i, "an address");
+        final boolean source = field == Field.SADDR;
+        if (operand.startsWith("@"))
+        {
+            final NamedSet set = set(operand.substring(1));
+            if (set.parts.length != 1 || set.parts[0] != KeyPart.IPV4_ADDR)
+            {
+                throw new IllegalArgumentException("@" + set.name + " is not a set of ipv4_addr");
+            }
+            final int index = set.index;
+            if (set.dynamic)
+            {
+                exprs.add((p, e) ->
+                {
+                    final long expiry = e.dynamicSet(index).get((source ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL, 0);
+                    return (expiry > p.nowNanos) != negate ? NEXT : NO_MATCH;
+                });
+            }
+            else
+            {
+                final NftElementTable table = set.elements;
+                exprs.add((p, e) -> table.contains((source ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL) != negate
+                    ? NEXT : NO_MATCH);
+            }
+            return i + 1;
+        }
+        final List<Cidr> cidrs = new ArrayList<>();
+        if (operand.equals("{"))
+        {
+            i++;
+            while (!get(w, i, "'}'").equals("}"))
+            {
+                if (!w.get(i).equals(","))
+                {
+                    cidrs.add(cidr(w.get(i)));
+                }
+                i++;
+            }
+        }
+        else
+        {
+            cidrs.add(cidr(operand));
+        }
+        final int[] networks = new int[cidrs.size()];
+        final int[] masks = new int[cidrs.size()];
+        for (int k = 0; k < networks.length; k++)
+        {
+            networks[k] = cidrs.get(k).network();
+            masks[k] = cidrs.get(k).mask();
+        }
+        exprs.add((p, e) ->
+        {
+            final int address = source ? p.sourceAddress : p.destinationAddress;
+            boolean in = false;
+            for (int k = 0; k < networks.length && !in; k++)
+            {
+                in = (address & masks[k]) == networks[k];
+            }
+            return in != negate ? NEXT : NO_MATCH;
+        });
+        return i + 1;
+    }
+
+    private static Cidr cidr(final String text)
+    {
+        try
+        {
+            return Cidr.parse(text.endsWith(",") ? text.substring(0, text.length() - 1) : text);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new IllegalArgumentException("'" + text + "' is not an IPv4 address or CIDR");
+        }
+    }
+
+    /** {@code & M == V}, or {@code set meta mark | M} / {@code ^ M}, after {@code meta mark}. */
+    private static int mark(final List<String> w, final int i, final List<Expr> exprs)
+    {
+        final String op = get(w, i, "& or set");
+        if (op.equals("&"))
+        {
+            final int mask = (int)Long.parseLong(NftRuleText.hex(get(w, i + 1, "a mask")).substring(2), 16);
+            final String cmp = get(w, i + 2, "== or !=");
+            final int value = (int)Long.parseLong(NftRuleText.hex(get(w, i + 3, "a value")).substring(2), 16);
+            final boolean equal = cmp.equals("==");
+            if (!equal && !cmp.equals("!="))
+            {
+                throw new IllegalArgumentException("meta mark & M " + cmp + " (modelled: ==, !=)");
+            }
+            exprs.add((p, e) -> ((p.mark & mask) == value) == equal ? NEXT : NO_MATCH);
+            return i + 4;
+        }
+        if (op.equals("set"))
+        {
+            expectWord(w, i + 1, "meta");
+            expectWord(w, i + 2, "mark");
+            final String operator = get(w, i + 3, "| or ^");
+            final int value = (int)Long.parseLong(NftRuleText.hex(get(w, i + 4, "a value")).substring(2), 16);
+            if (operator.equals("|"))
+            {
+                exprs.add((p, e) ->
+                {
+                    p.mark |= value;
+                    return NEXT;
+                });
+            }
+            else if (operator.equals("^"))
+            {
+                exprs.add((p, e) ->
+                {
+                    p.mark ^= value;
+                    return NEXT;
+                });
+            }
+            else
+            {
+                throw new IllegalArgumentException("meta mark set meta mark " + operator + " (modelled: |, ^)");
+            }
+            return i + 5;
+        }
+        throw new IllegalArgumentException("meta mark " + op + " (modelled: & M == V, set meta mark | M, set meta mark ^ M)");
+    }
+
+    /** Where a concatenation of fields followed by {@code vmap} starts at i, the index of 'vmap'; else i. */
+    private static int concatenation(final List<String> w, final int i)
+    {
+        int k = i;
+        while (true)
+        {
+            final int width = fieldWidth(w, k);
+            if (width == 0)
+            {
+                return i;
+            }
+            k += width;
+            if (k < w.size() && w.get(k).equals("."))
+            {
+                k++;
+                continue;
+            }
+            return k < w.size() && w.get(k).equals("vmap") ? k : i;
+        }
+    }
+
+    /** How many words the field at k takes (ip daddr, meta l4proto, th dport ...), or 0 when none starts there. */
+    private static int fieldWidth(final List<String> w, final int k)
+    {
+        if (k + 1 >= w.size())
+        {
+            return 0;
+        }
+        final String a = w.get(k);
+        final String b = w.get(k + 1);
+        if (a.equals("ip") && (b.equals("saddr") || b.equals("daddr"))
+            || a.equals("meta") && b.equals("l4proto")
+            || (a.equals("th") || a.equals("tcp") || a.equals("udp") || a.equals("sctp")) && (b.equals("dport") || b.equals("sport")))
+        {
+            return 2;
+        }
+        return 0;
+    }
+
+    /** {@code FIELD [. FIELD]... vmap @map}: one lookup, its verdict, or no match when the key is absent. */
+    private int lookup(final List<String> w, final int start, final int vmapAt, final List<Expr> exprs)
+    {
+        final List<Field> fields = new ArrayList<>();
+        int k = start;
+        while (k < vmapAt)
+        {
+            final String a = w.get(k);
+            final String b = w.get(k + 1);
+            fields.add(switch (a)
+            {
+                case "ip" -> b.equals("saddr") ? Field.SADDR : Field.DADDR;
+                case "meta" -> Field.L4PROTO;
+                default -> b.equals("dport") ? Field.DPORT : Field.SPORT;
+            });
+            k += 2;
+            if (k < vmapAt && w.get(k).equals("."))
+            {
+                k++;
+            }
+        }
+        final String ref = get(w, vmapAt + 1, "@map");
+        if (!ref.startsWith("@"))
+        {
+            throw new IllegalArgumentException("vmap " + ref + " (modelled: vmap @map after a concatenation)");
+        }
+        final NamedSet map = set(ref.substring(1));
+        if (map.parts.length != fields.size())
+        {
+            throw new IllegalArgumentException("vmap @" + map.name + ": " + fields.size() + " fields for a key of "
+                + map.parts.length);
+        }
+        for (int f = 0; f < fields.size(); f++)
+        {
+            final KeyPart expected = switch (fields.get(f))
+            {
+                case SADDR, DADDR -> KeyPart.IPV4_ADDR;
+                case L4PROTO -> KeyPart.INET_PROTO;
+                case SPORT, DPORT -> KeyPart.INET_SERVICE;
+            };
+            if (expected != map.parts[f])
+            {
+                throw new IllegalArgumentException("vmap @" + map.name + ": field " + (f + 1) + " is " + expected
+                    + ", the map's key part is " + map.parts[f]);
+            }
+        }
+        exprs.add(new MapLookup(fields.toArray(new Field[0]), map.parts, map.elements));
+        return vmapAt + 2;
+    }
+
+    /** A verdict-map lookup keyed by packet fields. */
+    static final class MapLookup implements Expr
+    {
+        final Field[] fields;
+        final KeyPart[] parts;
+        final NftElementTable elements;
+
+        MapLookup(final Field[] fields, final KeyPart[] parts, final NftElementTable elements)
+        {
+            this.fields = fields;
+            this.parts = parts;
+            this.elements = elements;
+        }
+
+        @Override
+        public int eval(final NftPacket p, final NftEngine engine)
+        {
+            long key = 0;
+            for (int f = 0; f < fields.length; f++)
+            {
+                final long v = switch (fields[f])
+                {
+                    case SADDR -> p.sourceAddress & 0xFFFF_FFFFL;
+                    case DADDR -> p.destinationAddress & 0xFFFF_FFFFL;
+                    case L4PROTO -> p.protocol;
+                    case SPORT -> p.sourcePort;
+                    case DPORT -> p.destinationPort;
+                };
+                key = key << parts[f].bits | v;
+            }
+            final long verdict = elements.get(key, -1);
+            return verdict < 0 ? NO_MATCH : (int)verdict;
+        }
+    }
+
+    /** {@code numgen random mod N vmap { ... }}: the engine draws the index (randomly, or as a trace scripts it). */
+    static final class Numgen implements Expr
+    {
+        final long[] verdicts;
+
+        Numgen(final long[] verdicts)
+        {
+            this.verdicts = verdicts;
+        }
+
+        @Override
+        public int eval(final NftPacket p, final NftEngine engine)
+        {
+            final long verdict = verdicts[engine.numgen(verdicts.length)];
+            return verdict < 0 ? NO_MATCH : (int)verdict;
+        }
+    }
+}

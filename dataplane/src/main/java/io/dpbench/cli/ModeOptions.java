@@ -5,7 +5,8 @@ import picocli.CommandLine.Option;
 /** The proxy mode and its scheduler: one declaration for every verb that runs or renders a mode. */
 public final class ModeOptions
 {
-    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "proxy mode: iptables or ipvs")
+    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs|nftables",
+        description = "proxy mode: iptables, ipvs or nftables")
     public String mode;
 
     @Option(names = "--scheduler", paramLabel = "NAME", defaultValue = "rr", description = {

@@ -39,6 +39,37 @@ public final class NodeOptions
     @Option(names = "--masquerade-all", description = "kube-proxy's --masquerade-all: masquerade all Service traffic")
     boolean masqueradeAll;
 
+    @Option(names = "--no-local-detector", description = {
+        "nftables mode: no local-traffic detector (kube-proxy without --cluster-cidr or another detector): traffic",
+        "to a cluster IP is not masqueraded by its source, and pods' traffic to external IPs is not short-circuited"})
+    boolean noLocalDetector;
+
+    @Option(names = "--nodeport-addresses", paramLabel = "CIDR[,CIDR]|primary", defaultValue = "primary", description = {
+        "nftables mode: kube-proxy's --nodeport-addresses: the node IPs (--local-ip) inside these CIDRs accept NodePort",
+        "traffic; 'primary' (nftables mode's default): the primary node IP only; 0.0.0.0/0: every local address",
+        "(never 127.0.0.1: nftables mode has no localhost NodePorts) (default: ${DEFAULT-VALUE})"})
+    String nodePortAddresses;
+
+    @Option(names = "--service-cidr", paramLabel = "CIDR[,CIDR]", split = ",", description = {
+        "nftables mode: the cluster's ServiceCIDRs: traffic to an address in them that no Service has is dropped",
+        "(default: " + io.dpbench.nftables.NftablesSettings.DEFAULT_SERVICE_CIDR + ", kubeadm's, the synthetic clusters')"})
+    List<String> serviceCIDRs = new ArrayList<>();
+
+    /** nftables mode's settings for this node (bad CIDRs named as usage errors). */
+    public io.dpbench.nftables.NftablesSettings toNftablesSettings(final NodeConfig nodeConfig)
+    {
+        try
+        {
+            return io.dpbench.nftables.NftablesSettings.of(nodeConfig, noLocalDetector ? null : clusterCIDR,
+                nodePortAddresses, serviceCIDRs.isEmpty() ? List.of(io.dpbench.nftables.NftablesSettings.DEFAULT_SERVICE_CIDR)
+                    : serviceCIDRs, "0x00004000");
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
+        }
+    }
+
     public NodeConfig toNodeConfig()
     {
         final List<String> ips = localIPs.isEmpty() ? List.of(NodeConfig.DEFAULT_NODE_IP) : localIPs;

@@ -18,7 +18,7 @@ import java.io.PrintWriter;
 @Command(
     name = "render",
     mixinStandardHelpOptions = true,
-    header = "Print the rules kube-proxy programs for a cluster (iptables mode, or IPVS mode's ipvsadm-save).",
+    header = "Print the rules kube-proxy programs for a cluster (iptables, IPVS's ipvsadm-save, or nftables).",
     description = {
         "Renders a cluster (kubectl JSON or synthetic) to kube-proxy's iptables rules for this node.",
         "--format save (default): the nat, filter and mangle tables as 'iptables-save' prints them on a node, built-in",
@@ -26,6 +26,10 @@ import java.io.PrintWriter;
         "--format restore: exactly the text kube-proxy's proxier hands to 'iptables-restore --noflush' in a full sync.",
         "Services are ordered by name (kube-proxy uses Go map order, which changes every sync).",
         "--mode ipvs prints the virtual services as 'ipvsadm-save -n' shows them (--scheduler, --sched-flags).",
+        "--mode nftables prints the kube-proxy table its nftables proxier leaves after a full sync, in the 'add ...'",
+        "  syntax of kube-proxy's tests (load with 'nft -f'; trace with dpbench trace --mode nftables); settings:",
+        "  --node-name, --local-ip, --cluster-cidr or --no-local-detector, --masquerade-all, --nodeport-addresses,",
+        "  --service-cidr.",
         "",
         "Example: dpbench render --mode iptables --services 1000 --endpoints 4 > node.rules"
     })
@@ -90,9 +94,20 @@ public final class RenderVerb implements Verb
     @Override
     public Integer call() throws Exception
     {
-        if (!"iptables".equals(modeOptions.mode) && !"ipvs".equals(modeOptions.mode))
+        if (!"iptables".equals(modeOptions.mode) && !"ipvs".equals(modeOptions.mode) && !"nftables".equals(modeOptions.mode))
         {
-            throw new ParameterException(spec.commandLine(), "--mode: '" + modeOptions.mode + "' is not a mode render knows (iptables, ipvs)");
+            throw new ParameterException(spec.commandLine(), "--mode: '" + modeOptions.mode
+                + "' is not a mode render knows (iptables, ipvs, nftables)");
+        }
+        if ("nftables".equals(modeOptions.mode))
+        {
+            final io.dpbench.model.NodeConfig nodeConfig = node.toNodeConfig();
+            final io.dpbench.nftables.NftablesSettings settings = node.toNftablesSettings(nodeConfig);
+            final ClusterModel model = cluster.load(spec.commandLine().getErr());
+            final PrintWriter out = spec.commandLine().getOut();
+            out.print(io.dpbench.nftables.NftablesRenderer.render(model, nodeConfig, settings).dump());
+            out.flush();
+            return 0;
         }
         if (!"ipvs".equals(modeOptions.mode) && (ipsetFile != null || iptablesFile != null))
         {

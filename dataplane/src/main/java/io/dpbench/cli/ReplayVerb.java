@@ -118,7 +118,8 @@ public final class ReplayVerb implements Verb
         final NodeConfig.Builder b = NodeConfig.builder().mode(modeOptions.mode).scheduler(modeOptions.scheduler).seed(dataplane.seed)
             .workers(dataplane.workers)
             .overlayNodes(nodes).stages(stages).maxConntrack(dataplane.maxConntrack).conntrackFile(dataplane.conntrack)
-            .kubeProxy(node.toNodeConfig()).overflow(Pipeline.Overflow.WAIT);
+            .kubeProxy(node.toNodeConfig()).nftables(node.toNftablesSettings(node.toNodeConfig()))
+            .overflow(Pipeline.Overflow.WAIT);
         if (nodes < 0)
         {
             throw new ParameterException(spec.commandLine(), "--nodes must be 0 (no overlay) or more");
@@ -146,7 +147,7 @@ public final class ReplayVerb implements Verb
             final NodeConfig config = NodeConfig.builder().mode(settings.mode()).scheduler(settings.scheduler())
                 .seed(settings.seed()).workers(settings.workers()).overlayNodes(settings.overlayNodes())
                 .stages(settings.stages()).maxConntrack(settings.maxConntrack()).conntrackFile(settings.conntrackFile())
-                .kubeProxy(settings.kubeProxy()).overflow(Pipeline.Overflow.WAIT)
+                .kubeProxy(settings.kubeProxy()).nftables(settings.nftables()).overflow(Pipeline.Overflow.WAIT)
                 // rx reads a file: waiting for a worker's ring it yields, then parks, rather than spinning on a core
                 // the JIT compiler and the workers need (measured on 2 cores, 1 worker: a new connection ~40% cheaper
                 // in a replay of new flows, issue 17)

@@ -185,7 +185,8 @@ public final class RunVerb implements Verb
                 .encapsulation(WireNode.ENCAPSULATION)
                 .stages("conntrack,route,encap,tx").ringBatches(WireNode.RING_BATCHES).maxFrame(WireNode.MAX_FRAME)
                 .overflow(Pipeline.Overflow.DROP).idle(Pipeline.Idle.BACKOFF).maxConntrack(dataplane.maxConntrack)
-                .conntrackFile(dataplane.conntrack).kubeProxy(node.toNodeConfig()).build();
+                .conntrackFile(dataplane.conntrack).kubeProxy(node.toNodeConfig())
+                .nftables(node.toNftablesSettings(node.toNodeConfig())).build();
         }
         catch (final IllegalArgumentException ex)
         {

@@ -33,6 +33,8 @@ import java.util.Map;
         "Walks the first packet of a new flow through an iptables-save dump the way netfilter does: nat PREROUTING",
         "(or nat OUTPUT when the source is one of the node's --local-ip), filter INPUT/FORWARD/OUTPUT, nat POSTROUTING.",
         "Every branch of '-m statistic --mode random' rules is followed, so all possible backends are listed.",
+        "--mode nftables reads kube-proxy's nftables table, as 'render --mode nftables' prints it or as 'nft list",
+        "ruleset' lists it: base chains by hook and priority, every value of 'numgen random' followed.",
         "--mode ipvs reads ipvsadm-save -n text: the virtual service hit and its possible real servers; --flows K",
         "traces K new flows (source port incremented per flow) and counts them per real server.",
         "",
@@ -43,11 +45,12 @@ public final class TraceVerb implements Verb
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs", description = "the rules' proxy mode")
+    @Option(names = "--mode", required = true, paramLabel = "iptables|ipvs|nftables", description = "the rules' proxy mode")
     String mode;
 
     @Option(names = "--rules", required = true, paramLabel = "FILE",
-        description = "iptables mode: rules as iptables-save prints them; ipvs mode: ipvsadm-save -n text")
+        description = {"iptables mode: rules as iptables-save prints them; ipvs mode: ipvsadm-save -n text;",
+            "nftables mode: kube-proxy's table, dump syntax or nft list ruleset"})
     Path rules;
 
     @Option(names = "--flows", paramLabel = "K", defaultValue = "0", description = {
@@ -81,9 +84,9 @@ public final class TraceVerb implements Verb
     @Override
     public Integer call() throws Exception
     {
-        if (!"iptables".equals(mode) && !"ipvs".equals(mode))
+        if (!"iptables".equals(mode) && !"ipvs".equals(mode) && !"nftables".equals(mode))
         {
-            throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode trace knows (iptables, ipvs)");
+            throw new ParameterException(spec.commandLine(), "--mode: '" + mode + "' is not a mode trace knows (iptables, ipvs, nftables)");
         }
         if (flows < 0 || flows > 10_000_000)
         {
@@ -112,7 +115,11 @@ public final class TraceVerb implements Verb
         }
         if (flows > 0)
         {
-            throw new ParameterException(spec.commandLine(), "--flows is for --mode ipvs (iptables trace follows every branch)");
+            throw new ParameterException(spec.commandLine(), "--flows is for --mode ipvs (iptables and nftables trace follow every branch)");
+        }
+        if ("nftables".equals(mode))
+        {
+            return traceNftables(protocol, source, destination, nodeConfig);
         }
         final RuleSet set = IptablesSaveParser.parse(Files.readString(rules), rules.toString());
         final CompiledRules compiled = ChainEngine.compile(set, rules.toString(), nodeConfig.nodeIPs(), IpSets.EMPTY);
@@ -159,6 +166,61 @@ public final class TraceVerb implements Verb
         {
             out.printf("trace stopped at %d branches (--max-branches): the rules have more ways through, not explored;"
                 + " the verdict and destinations above cover only the branches listed%n", result.branches().size());
+        }
+        return 0;
+    }
+
+    private int traceNftables(final Protocol protocol, final int[] source, final int[] destination,
+        final NodeConfig nodeConfig) throws Exception
+    {
+        final io.dpbench.nftables.NftProgram program;
+        try
+        {
+            program = io.dpbench.nftables.NftProgram.compile(io.dpbench.nftables.NftTextParser.parse(Files.readString(rules),
+                rules.toString()));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // "line N: ..." from the compiler names the rule's line; the rest name the set, map or chain
+            final String message = ex.getMessage();
+            final java.util.regex.Matcher m = java.util.regex.Pattern.compile("^line (\\d+): (.*)$").matcher(message);
+            throw m.matches() ? new io.dpbench.model.RuleParseException(rules.toString(), Integer.parseInt(m.group(1)), m.group(2))
+                : new io.dpbench.model.RuleParseException(rules.toString(), 0, message);
+        }
+        final io.dpbench.nftables.NftTracer.Result r = io.dpbench.nftables.NftTracer.trace(program, nodeConfig.nodeIPs(),
+            protocol.number(), source[0], source[1], destination[0], destination[1], maxBranches);
+        final PrintWriter out = spec.commandLine().getOut();
+        if (json)
+        {
+            final Map<String, Object> object = new LinkedHashMap<>();
+            object.put("verdict", r.verdict());
+            object.put("destinations", r.destinations());
+            object.put("masquerade", r.masquerade());
+            object.put("path", r.path());
+            object.put("branches", r.branches().size());
+            object.put("truncated", r.truncated());
+            out.println(new ObjectMapper().writeValueAsString(object));
+            return 0;
+        }
+        out.printf("packet: %s %s:%d -> %s:%d, %s%n", protocol.lowerCase(), Ipv4Address.toString(source[0]), source[1],
+            Ipv4Address.toString(destination[0]), destination[1],
+            r.locallyOriginated() ? "from this node (starts at the output hook)" : "arriving (starts at the prerouting hook)");
+        int n = 1;
+        for (final io.dpbench.nftables.NftTracer.Branch b : r.branches())
+        {
+            out.printf("%nbranch %d of %d (probability %.4f): %s%s%s%n", n++, r.branches().size(), b.probability(),
+                b.verdict(), b.destination() == null ? "" : " -> " + b.destination(), b.masquerade() ? ", masqueraded" : "");
+            for (final String step : b.path())
+            {
+                out.printf("    %s%n", step);
+            }
+        }
+        out.printf("%nverdict: %s; destinations: %s; masquerade: %s%n", r.verdict(),
+            r.destinations().isEmpty() ? "none" : String.join(", ", r.destinations()), r.masquerade() ? "yes" : "no");
+        if (r.truncated())
+        {
+            out.printf("trace stopped at %d branches (--max-branches): the rules have more ways through, not explored%n",
+                r.branches().size());
         }
         return 0;
     }

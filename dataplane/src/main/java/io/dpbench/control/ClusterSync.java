@@ -93,6 +93,8 @@ public final class ClusterSync
         Classifier classifier;
         /** IPVS mode: the proxier behind {@link #selector}, whose tables this worker owns. */
         IpvsProxier proxier;
+        /** nftables mode: the engine behind {@link #selector} (its affinity sets are this worker's). */
+        io.dpbench.nftables.NftEngine nftEngine;
         /** The newest UDP cleanup not yet finished, and the next map segment it will look at. */
         StaleUdpFlows cleanup;
         int cleanupSegment;
@@ -107,6 +109,7 @@ public final class ClusterSync
     /** Control thread only: each worker's last link. */
     private final Handover[] tails;
     private final IpvsSync ipvs;
+    private final io.dpbench.nftables.NftablesSettings nftables;
     /** Published per worker by that worker (release): the version it decides with, and the stale flows it removed. */
     private final AtomicLongArray pickedUp;
     private final AtomicLongArray staleRemoved;
@@ -127,10 +130,18 @@ public final class ClusterSync
     public ClusterSync(final String mode, final String scheduler, final long seed, final NodeConfig node,
         final ClusterModel initial, final int workers)
     {
-        if (!"iptables".equals(mode) && !"ipvs".equals(mode))
+        this(mode, scheduler, seed, node, io.dpbench.nftables.NftablesSettings.defaults(node), initial, workers);
+    }
+
+    /** As above, with nftables mode's own settings. */
+    public ClusterSync(final String mode, final String scheduler, final long seed, final NodeConfig node,
+        final io.dpbench.nftables.NftablesSettings nftables, final ClusterModel initial, final int workers)
+    {
+        if (!"iptables".equals(mode) && !"ipvs".equals(mode) && !"nftables".equals(mode))
         {
-            throw new IllegalArgumentException("mode: expected iptables or ipvs, got '" + mode + "'");
+            throw new IllegalArgumentException("mode: expected iptables, ipvs or nftables, got '" + mode + "'");
         }
+        this.nftables = nftables;
         if (workers < 1)
         {
             throw new IllegalArgumentException("workers must be at least 1, got " + workers);
@@ -162,11 +173,18 @@ public final class ClusterSync
         {
             ipvs = null;
         }
-        final CompiledRules compiled = ipvs == null ? compile(initial) : null;
+        final boolean nft = "nftables".equals(mode);
+        final CompiledRules compiled = ipvs == null && !nft ? compile(initial) : null;
+        final io.dpbench.nftables.NftProgram program = nft ? compileNftables(initial) : null;
         for (int w = 0; w < workers; w++)
         {
             final WorkerState s = new WorkerState();
-            if (ipvs == null)
+            if (nft)
+            {
+                s.nftEngine = new io.dpbench.nftables.NftEngine(program, node.nodeIPs(), seed + w);
+                s.selector = new io.dpbench.nftables.NftablesSelector(s.nftEngine, masqueradeAddress);
+            }
+            else if (ipvs == null)
             {
                 s.classifier = new Classifier(compiled, seed + w, masqueradeAddress);
                 s.selector = new IptablesSelector(s.classifier);
@@ -180,6 +198,11 @@ public final class ClusterSync
             tails[w] = s.applied;
             states[w] = s;
         }
+    }
+
+    private io.dpbench.nftables.NftProgram compileNftables(final ClusterModel cluster)
+    {
+        return io.dpbench.nftables.NftProgram.compile(io.dpbench.nftables.NftablesRenderer.render(cluster, node, nftables));
     }
 
     private CompiledRules compile(final ClusterModel cluster)
@@ -265,7 +288,7 @@ public final class ClusterSync
             {
                 c.applyTo(s.proxier);
             }
-            if (link.classifier != null)
+            if (link.classifier != null || link.nftEngine != null)
             {
                 newestRules = link; // the ones before it were never used: skipped
             }
@@ -281,7 +304,14 @@ public final class ClusterSync
         while (link != null);
         if (newestRules != null)
         {
-            s.classifier = newestRules.classifier.continueFrom(s.classifier);
+            if (newestRules.classifier != null)
+            {
+                s.classifier = newestRules.classifier.continueFrom(s.classifier);
+            }
+            else
+            {
+                s.nftEngine = newestRules.nftEngine.continueFrom(s.nftEngine);
+            }
             s.selector = newestRules.selector;
         }
         s.applied = at;
@@ -390,7 +420,18 @@ public final class ClusterSync
             stale = staleUdpFlows(change);
             final Handover[] links = new Handover[workers];
             published = current + 1;
-            if (ipvs == null)
+            if ("nftables".equals(mode))
+            {
+                final io.dpbench.nftables.NftProgram program = compileNftables(next);
+                for (int w = 0; w < workers; w++)
+                {
+                    final io.dpbench.nftables.NftEngine engine = new io.dpbench.nftables.NftEngine(program, node.nodeIPs(), seed + w);
+                    links[w] = new Handover(published, null, new io.dpbench.nftables.NftablesSelector(engine, masqueradeAddress),
+                        new IpvsChange[0], stale).nftables(engine);
+                }
+                work = "nftables: ruleset rendered and compiled";
+            }
+            else if (ipvs == null)
             {
                 final CompiledRules compiled = compile(next);
                 for (int w = 0; w < workers; w++)

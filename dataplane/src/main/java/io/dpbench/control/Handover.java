@@ -35,6 +35,8 @@ final class Handover
     final NewFlowSelector selector;
     /** IPVS mode: the changes to replay on the worker's proxier, in order; empty in iptables mode. */
     final IpvsChange[] ipvs;
+    /** nftables mode: the worker's new engine (its selector is {@link #selector}); null otherwise. */
+    io.dpbench.nftables.NftEngine nftEngine;
     /** kube-proxy's UDP conntrack cleanup for this sync, or null when it has none. */
     final StaleUdpFlows staleUdp;
     @SuppressWarnings("unused") // through NEXT
@@ -48,6 +50,13 @@ final class Handover
         this.selector = selector;
         this.ipvs = ipvs;
         this.staleUdp = staleUdp;
+    }
+
+    /** Control thread, before appending: the nftables engine this link carries. */
+    Handover nftables(final io.dpbench.nftables.NftEngine engine)
+    {
+        nftEngine = engine;
+        return this;
     }
 
     /** Control thread: link the next sync (release: everything built before is visible to whoever sees the link). */

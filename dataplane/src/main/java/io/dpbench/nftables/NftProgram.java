@@ -162,8 +162,9 @@ public final class NftProgram
                 }
                 catch (final IllegalArgumentException ex)
                 {
-                    throw new IllegalArgumentException("chain " + chain.name + ", rule " + (r + 1) + " ('" + text + "'): "
-                        + ex.getMessage(), ex);
+                    final int line = chain.rules.get(r).line();
+                    throw new IllegalArgumentException((line > 0 ? "line " + line + ": " : "") + "chain " + chain.name
+                        + ", rule " + (r + 1) + " ('" + text + "'): " + ex.getMessage(), ex);
                 }
             }
             program.chains[i] = rules;

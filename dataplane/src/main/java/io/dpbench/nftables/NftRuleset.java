@@ -41,8 +41,8 @@ public final class NftRuleset
         }
     }
 
-    /** A rule: its text (without the comment) and its comment, or null. */
-    public record Rule(String text, String comment)
+    /** A rule: its text (without the comment), its comment or null, and the line it was read from (0: rendered). */
+    public record Rule(String text, String comment, int line)
     {
     }
 
@@ -135,12 +135,17 @@ public final class NftRuleset
 
     public void addRule(final String chain, final String text, final String comment)
     {
+        addRule(chain, text, comment, 0);
+    }
+
+    public void addRule(final String chain, final String text, final String comment, final int line)
+    {
         final Chain c = chains.get(chain);
         if (c == null)
         {
             throw new IllegalArgumentException("rule for chain '" + chain + "', which does not exist");
         }
-        c.rules.add(new Rule(text, comment));
+        c.rules.add(new Rule(text, comment, line));
     }
 
     public void addRule(final String chain, final String text)
@@ -294,7 +299,7 @@ public final class NftRuleset
             copy.addChain(c.name, c.type, c.hook, c.priority, c.comment);
             for (final Rule r : c.rules)
             {
-                copy.addRule(c.name, NftRuleText.canonical(r.text), r.comment);
+                copy.addRule(c.name, NftRuleText.canonical(r.text), r.comment, 0);
             }
         }
         for (final NamedSet s : sets.values())

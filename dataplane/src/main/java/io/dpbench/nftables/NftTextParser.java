@@ -633,7 +633,7 @@ public final class NftTextParser
         }
         try
         {
-            ruleset.addRule(chain, NftRuleText.canonical(words), comment);
+            ruleset.addRule(chain, NftRuleText.canonical(words), comment, first.line);
         }
         catch (final IllegalArgumentException ex)
         {

@@ -96,6 +96,18 @@ public record NftablesSettings(String masqueradeMark, boolean masqueradeAll, Str
         }
     }
 
+    /** kubeadm's default Service CIDR, the synthetic clusters' (their ClusterIPs count up from 10.96.0.1). */
+    public static final String DEFAULT_SERVICE_CIDR = "10.96.0.0/12";
+
+    /**
+     * kube-proxy's nftables defaults on {@code node}: the cluster CIDR as local-traffic detector, NodePorts on the
+     * primary IP, the default Service CIDR, the production mark.
+     */
+    public static NftablesSettings defaults(final NodeConfig node)
+    {
+        return of(node, node.clusterCIDR(), PRIMARY, List.of(DEFAULT_SERVICE_CIDR), "0x00004000");
+    }
+
     /** What kube-proxy's own unit tests (NewFakeProxier) use: node 192.168.0.2, pods 10.0.0.0/8, services 172.30.0.0/16. */
     public static NftablesSettings kubeProxyTests()
     {

@@ -64,8 +64,8 @@ public final class Node implements AutoCloseable
         final ClusterSync sync;
         try
         {
-            sync = new ClusterSync(config.mode(), config.scheduler(), config.seed(), config.kubeProxy(), cluster,
-                config.workers());
+            sync = new ClusterSync(config.mode(), config.scheduler(), config.seed(), config.kubeProxy(), config.nftables(),
+                cluster, config.workers());
         }
         catch (final IllegalStateException ex)
         {

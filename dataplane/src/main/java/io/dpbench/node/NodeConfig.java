@@ -38,7 +38,8 @@ public record NodeConfig(
     int maxConntrack,
     Path conntrackFile,
     int cacheSlots,
-    io.dpbench.model.NodeConfig kubeProxy)
+    io.dpbench.model.NodeConfig kubeProxy,
+    io.dpbench.nftables.NftablesSettings nftables)
 {
     /** Frames per batch (fixed: the batch's columns are sized by it). */
     public static final int BATCH = PacketBatch.CAPACITY;
@@ -89,6 +90,7 @@ public record NodeConfig(
         private Path conntrackFile;
         private int cacheSlots = ConntrackNatEngine.DEFAULT_CACHE_SLOTS;
         private io.dpbench.model.NodeConfig kubeProxy = io.dpbench.model.NodeConfig.defaults();
+        private io.dpbench.nftables.NftablesSettings nftables;
 
         public Builder mode(final String value)
         {
@@ -196,13 +198,20 @@ public record NodeConfig(
             return this;
         }
 
+        /** nftables mode's own settings (default: kube-proxy's for {@link #kubeProxy}, see NftablesSettings#defaults). */
+        public Builder nftables(final io.dpbench.nftables.NftablesSettings value)
+        {
+            nftables = value;
+            return this;
+        }
+
         /** Every bad value, one message each (empty when all are good). */
         public List<String> problems()
         {
             final List<String> problems = new ArrayList<>();
-            if (!"iptables".equals(mode) && !"ipvs".equals(mode))
+            if (!"iptables".equals(mode) && !"ipvs".equals(mode) && !"nftables".equals(mode))
             {
-                problems.add("--mode: expected iptables or ipvs, got '" + mode + "'");
+                problems.add("--mode: expected iptables, ipvs or nftables, got '" + mode + "'");
             }
             else if ("ipvs".equals(mode))
             {
@@ -274,7 +283,7 @@ public record NodeConfig(
             }
             return new NodeConfig(mode, scheduler, seed, workers, sockets != null ? sockets : workers, ringBatches,
                 maxFrame, overflow, idle, overlayNodes, vxlan, encapsulation, stages, maxConntrack(), conntrackFile,
-                cacheSlots, kubeProxy);
+                cacheSlots, kubeProxy, nftables != null ? nftables : io.dpbench.nftables.NftablesSettings.defaults(kubeProxy));
         }
     }
 }

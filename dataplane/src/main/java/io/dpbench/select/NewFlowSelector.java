@@ -11,6 +11,6 @@ public interface NewFlowSelector
     void select(int protocol, int sourceAddress, int sourcePort, int destinationAddress, int destinationPort,
         long nowNanos, NewFlowDecision out);
 
-    /** "iptables" or "ipvs". */
+    /** "iptables", "ipvs" or "nftables". */
     String mode();
 }

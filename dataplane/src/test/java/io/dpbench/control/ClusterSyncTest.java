@@ -433,7 +433,7 @@ class ClusterSyncTest
     void badInputIsRefusedAndAFailedApplyPublishesNothing()
     {
         assertThatThrownBy(() -> new ClusterSync("nft", "rr", 1, NODE, before(), 1))
-            .hasMessage("mode: expected iptables or ipvs, got 'nft'");
+            .hasMessage("mode: expected iptables, ipvs or nftables, got 'nft'");
         assertThatThrownBy(() -> new ClusterSync("ipvs", "fifo", 1, NODE, before(), 1))
             .hasMessageStartingWith("scheduler: ");
         for (final String mode : List.of("iptables", "ipvs"))

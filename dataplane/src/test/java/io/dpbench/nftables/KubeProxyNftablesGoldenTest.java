@@ -47,9 +47,11 @@ class KubeProxyNftablesGoldenTest
             .isEqualTo("5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80");
         assertThat(NftChainNames.endpointBase("ns5", "svc5", "tcp", "p80", "10.180.0.3", 80))
             .isEqualTo("GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80");
-        // a name longer than 240 characters is cut with "..." (kube-proxy's hashAndTruncate)
+        // a name longer than 240 characters is cut with "..." (kube-proxy's hashAndTruncate; only an IPv6 endpoint
+        // can make one that long: its colons become dots)
         final String longName = "x".repeat(63);
-        final String base = NftChainNames.endpointBase(longName, longName, "tcp", longName, "10.0.0.1", 80);
+        final String base = NftChainNames.endpointBase(longName, longName, "sctp", longName,
+            "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", 65535);
         assertThat(base).hasSize(NftChainNames.BASE_LENGTH_MAX).endsWith("...");
     }
 

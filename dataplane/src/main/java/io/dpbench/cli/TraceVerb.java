@@ -173,19 +173,24 @@ public final class TraceVerb implements Verb
     private int traceNftables(final Protocol protocol, final int[] source, final int[] destination,
         final NodeConfig nodeConfig) throws Exception
     {
+        // a rules file that cannot be used is bad input: one line naming the place, exit 2
         final io.dpbench.nftables.NftProgram program;
         try
         {
             program = io.dpbench.nftables.NftProgram.compile(io.dpbench.nftables.NftTextParser.parse(Files.readString(rules),
                 rules.toString()));
         }
+        catch (final io.dpbench.model.RuleParseException ex)
+        {
+            throw new ParameterException(spec.commandLine(), "--rules: " + ex.getMessage());
+        }
         catch (final IllegalArgumentException ex)
         {
-            // "line N: ..." from the compiler names the rule's line; the rest name the set, map or chain
+            // the compiler's "line N: ..." names the rule's line; other messages name the set, map or chain
             final String message = ex.getMessage();
             final java.util.regex.Matcher m = java.util.regex.Pattern.compile("^line (\\d+): (.*)$").matcher(message);
-            throw m.matches() ? new io.dpbench.model.RuleParseException(rules.toString(), Integer.parseInt(m.group(1)), m.group(2))
-                : new io.dpbench.model.RuleParseException(rules.toString(), 0, message);
+            throw new ParameterException(spec.commandLine(), "--rules: " + rules + ":"
+                + (m.matches() ? m.group(1) + ": " + m.group(2) : " " + message));
         }
         final io.dpbench.nftables.NftTracer.Result r = io.dpbench.nftables.NftTracer.trace(program, nodeConfig.nodeIPs(),
             protocol.number(), source[0], source[1], destination[0], destination[1], maxBranches);

@@ -62,6 +62,50 @@ class RenderTraceVerbTest
     }
 
     @Test
+    void nftablesRenderThenTraceAKubectlCluster() throws Exception
+    {
+        final Path cluster = dir.resolve("cluster.json");
+        Files.writeString(cluster, io.dpbench.model.KubectlJsonLoaderTest.CLUSTER);
+        assertThat(run("render", "--mode", "nftables", "--cluster", cluster.toString(), "--node-name", "node-a",
+            "--local-ip", "192.168.0.2")).isZero();
+        final String rules = out.toString();
+        assertThat(rules).startsWith("add table ip kube-proxy { comment \"rules for kube-proxy\" ; }\n")
+            .contains("add element ip kube-proxy nodeport-ips { 192.168.0.2 }")
+            .contains("add rule ip kube-proxy cluster-ips-check ip daddr { 10.96.0.0/12 } drop");
+        final Path file = dir.resolve("node.nft");
+        Files.writeString(file, rules);
+
+        // ETP=Local LoadBalancer, from an allowed source: only the local endpoint (node-a's 10.244.1.5)
+        assertThat(run("trace", "--mode", "nftables", "--rules", file.toString(), "--proto", "tcp",
+            "--from", "203.0.113.9:5555", "--to", "198.51.100.7:80", "--local-ip", "192.168.0.2", "--json")).isZero();
+        JsonNode json = new ObjectMapper().readTree(out.toString());
+        assertThat(json.get("verdict").asText()).isEqualTo("DNAT");
+        assertThat(json.get("destinations").toString()).isEqualTo("[\"10.244.1.5:8080\"]");
+        assertThat(json.get("masquerade").asBoolean()).isFalse();
+        assertThat(json.get("path").get(0).asText()).isEqualTo(
+            "filter-prerouting-pre-dnat 1: ct state new jump firewall-check -> jump firewall-check");
+
+        // from outside loadBalancerSourceRanges: dropped by the firewall chain before DNAT
+        assertThat(run("trace", "--mode", "nftables", "--rules", file.toString(), "--proto", "tcp",
+            "--from", "192.0.2.1", "--to", "198.51.100.7:80", "--local-ip", "192.168.0.2", "--json")).isZero();
+        json = new ObjectMapper().readTree(out.toString());
+        assertThat(json.get("verdict").asText()).isEqualTo("DROP");
+        assertThat(json.get("destinations").size()).isZero();
+
+        // a rules file it cannot use: one line naming the file, line and column; exit 2
+        final Path bad = dir.resolve("bad.nft");
+        Files.writeString(bad, "add table ip kube-proxy\nadd chain ip kube-proxy c\nadd rule ip kube-proxy c ip daddr 1.2.3.4 frob\n");
+        assertThat(run("trace", "--mode", "nftables", "--rules", bad.toString(), "--proto", "tcp", "--from", "1.1.1.1",
+            "--to", "1.2.3.4:80")).isEqualTo(2);
+        assertThat(err.toString().strip()).doesNotContain("\n").contains("bad.nft:3: chain c, rule 1")
+            .contains("'frob' is not an expression this model knows");
+        assertThat(run("render", "--mode", "nftables", "--services", "2", "--service-cidr", "10.0.0.0/33")).isEqualTo(2);
+        assertThat(err.toString()).contains("--service-cidr: '10.0.0.0/33' is not an IPv4 CIDR");
+        assertThat(run("render", "--mode", "nftables", "--services", "2", "--nodeport-addresses", "1.2.3")).isEqualTo(2);
+        assertThat(err.toString()).contains("--nodeport-addresses: '1.2.3' is not an IPv4 CIDR");
+    }
+
+    @Test
     void syntheticRenderFormatsAndErrors()
     {
         assertThat(run("render", "--mode", "iptables", "--services", "3", "--endpoints", "2", "--format", "restore")).isZero();
@@ -70,7 +114,7 @@ class RenderTraceVerbTest
         assertThat(err.toString()).contains("Missing required argument");
         assertThat(run("render", "--mode", "iptables", "--services", "3", "--cluster", "x.json")).isEqualTo(2);
         assertThat(run("render", "--mode", "nft", "--services", "3")).isEqualTo(2);
-        assertThat(err.toString()).contains("--mode: 'nft' is not a mode render knows (iptables, ipvs)");
+        assertThat(err.toString()).contains("--mode: 'nft' is not a mode render knows (iptables, ipvs, nftables)");
         assertThat(run("render", "--mode", "iptables", "--services", "3", "--mix", "odd")).isEqualTo(2);
         assertThat(err.toString()).contains("unknown mix 'odd'");
         assertThat(run("trace", "--mode", "iptables", "--rules", "/nonexistent", "--proto", "tcp", "--from", "1.1.1.1",

@@ -41,7 +41,6 @@ public final class NftEngine
 
     private final NftProgram program;
     private final int[] localAddresses;
-    private final NftElementTable[] dynamicSets;
     private final SplittableRandom random;
     private final int[] stackChains = new int[STACK];
     private final int[] stackRules = new int[STACK];
@@ -52,14 +51,6 @@ public final class NftEngine
     {
         this.program = program;
         localAddresses = nodeIPs.stream().mapToInt(Ipv4Address::parse).toArray();
-        dynamicSets = new NftElementTable[program.sets.length];
-        for (final NftProgram.NamedSet s : program.sets)
-        {
-            if (s.dynamic)
-            {
-                dynamicSets[s.index] = s.elements.copy();
-            }
-        }
         random = new SplittableRandom(seed);
     }
 
@@ -80,29 +71,39 @@ public final class NftEngine
         return program;
     }
 
-    /** Carry a previous engine's dynamic sets over (a ruleset replaced: affinity survives, as in the kernel's sets). */
+    /**
+     * Carry a previous engine's affinity sets over (a ruleset replaced whole: affinity survives, as the kernel keeps
+     * a set that a transaction does not delete). A partial sync changes the program in place and needs no new engine.
+     */
     public NftEngine continueFrom(final NftEngine previous)
     {
-        for (final NftProgram.NamedSet s : program.sets)
+        if (previous == null)
         {
-            if (!s.dynamic)
+            return this;
+        }
+        for (int i = 0; i < program.setCount; i++)
+        {
+            final NftProgram.NamedSet s = program.sets[i];
+            if (s == null || !s.dynamic)
             {
                 continue;
             }
-            for (final NftProgram.NamedSet old : previous.program.sets)
+            for (int j = 0; j < previous.program.setCount; j++)
             {
-                if (old.dynamic && old.name.equals(s.name))
+                final NftProgram.NamedSet old = previous.program.sets[j];
+                if (old != null && old.dynamic && old.name.equals(s.name))
                 {
-                    dynamicSets[s.index] = previous.dynamicSets[old.index];
+                    program.sets[i] = new NftProgram.NamedSet(s.name, s.index, s.parts, old.elements, true, s.timeoutNanos);
                 }
             }
         }
         return this;
     }
 
-    NftElementTable dynamicSet(final int index)
+    /** The element table of set {@code index} in this engine's program (its own copy). */
+    NftElementTable table(final int index)
     {
-        return dynamicSets[index];
+        return program.sets[index].elements;
     }
 
     int numgen(final int modulus)

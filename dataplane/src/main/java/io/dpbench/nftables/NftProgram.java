@@ -101,35 +101,44 @@ public final class NftProgram
         }
     }
 
+    /** The table compiled (the initial one: partial syncs change the program, not this). */
     final NftRuleset source;
-    final String[] chainNames;
-    final Rule[][] chains;
-    /** Per hook, its base chains' indices by priority. */
+    /** Per chain index: its name, and its rules (empty for a chain not present). Indices are never reused. */
+    String[] chainNames;
+    Rule[][] chains;
+    int chainCount;
+    /** Per hook, its base chains' indices by priority (base chains do not change after compilation). */
     final int[][] hookChains;
-    final NamedSet[] sets;
-    private final Map<String, Integer> chainIndex = new HashMap<>();
-    private final Map<String, NamedSet> setIndex = new HashMap<>();
+    /** Per set index: the set or map (null when deleted); indices are never reused. */
+    NamedSet[] sets;
+    int setCount;
+    /**
+     * The names' indices and the compiled rules by text: only in the master program that compiles (the control
+     * thread's); a copy (a worker's) applies transactions the master resolved, by index.
+     */
+    private final Map<String, Integer> chainIndex;
+    private final Map<String, Integer> setIndex;
+    private final Map<String, Rule> compiledRules;
+
+    private static final Rule[] NO_RULES = new Rule[0];
 
     private NftProgram(final NftRuleset source)
     {
         this.source = source;
+        chainIndex = new HashMap<>();
+        setIndex = new HashMap<>();
+        compiledRules = new HashMap<>();
         final List<NftRuleset.Chain> list = new ArrayList<>(source.chains());
-        chainNames = new String[list.size()];
-        chains = new Rule[list.size()][];
-        for (int i = 0; i < list.size(); i++)
+        chainNames = new String[Math.max(16, list.size() * 2)];
+        chains = new Rule[chainNames.length][];
+        for (final NftRuleset.Chain c : list)
         {
-            chainNames[i] = list.get(i).name;
-            chainIndex.put(chainNames[i], i);
+            chainIndex(c.name);
         }
-        final List<NamedSet> setList = new ArrayList<>();
+        sets = new NamedSet[Math.max(16, source.sets().size() * 2)];
         for (final NftRuleset.NamedSet s : source.sets())
         {
-            setList.add(compileSet(s, setList.size()));
-        }
-        sets = setList.toArray(new NamedSet[0]);
-        for (final NamedSet s : sets)
-        {
-            setIndex.put(s.name, s);
+            addSet(compileSet(s, setCount));
         }
         hookChains = new int[HOOKS.length][];
         for (int h = 0; h < HOOKS.length; h++)
@@ -141,6 +150,87 @@ public final class NftProgram
         }
     }
 
+    /** A copy for another thread (a worker): its own chains array and element tables, the same compiled rules. */
+    private NftProgram(final NftProgram master)
+    {
+        source = master.source;
+        chainIndex = null;
+        setIndex = null;
+        compiledRules = null;
+        chainNames = master.chainNames.clone();
+        chains = master.chains.clone();
+        chainCount = master.chainCount;
+        hookChains = master.hookChains;
+        sets = new NamedSet[master.sets.length];
+        for (int i = 0; i < master.setCount; i++)
+        {
+            final NamedSet s = master.sets[i];
+            sets[i] = s == null ? null : new NamedSet(s.name, s.index, s.parts, s.elements.copy(), s.dynamic, s.timeoutNanos);
+        }
+        setCount = master.setCount;
+    }
+
+    /** A copy of this program for another thread, sharing nothing it changes (transactions are applied to each). */
+    public NftProgram copy()
+    {
+        return new NftProgram(this);
+    }
+
+    /** The index of a chain, given one when it has none (master only). */
+    int chainIndex(final String name)
+    {
+        final Integer existing = chainIndex.get(name);
+        if (existing != null)
+        {
+            return existing;
+        }
+        final int index = chainCount;
+        ensureChainCapacity(index + 1);
+        chainNames[index] = name;
+        chains[index] = NO_RULES;
+        chainCount++;
+        chainIndex.put(name, index);
+        return index;
+    }
+
+    void ensureChainCapacity(final int n)
+    {
+        if (n > chainNames.length)
+        {
+            final int capacity = Math.max(n, chainNames.length * 2);
+            chainNames = java.util.Arrays.copyOf(chainNames, capacity);
+            chains = java.util.Arrays.copyOf(chains, capacity);
+        }
+    }
+
+    void ensureSetCapacity(final int n)
+    {
+        if (n > sets.length)
+        {
+            sets = java.util.Arrays.copyOf(sets, Math.max(n, sets.length * 2));
+        }
+    }
+
+    private void addSet(final NamedSet set)
+    {
+        ensureSetCapacity(set.index + 1);
+        sets[set.index] = set;
+        setCount = Math.max(setCount, set.index + 1);
+        setIndex.put(set.name, set.index);
+    }
+
+    /** The compiled rule for a rule text, compiled once (master only). */
+    Rule compiledRule(final String text)
+    {
+        Rule rule = compiledRules.get(text);
+        if (rule == null)
+        {
+            rule = new Rule(compileRule(NftRuleText.words(NftRuleText.canonical(text))), text);
+            compiledRules.put(text, rule);
+        }
+        return rule;
+    }
+
     /**
      * Compile {@code ruleset}. Throws IllegalArgumentException naming the chain, the rule's position (1-based) and
      * what is not understood, or the set and its element.
@@ -148,17 +238,15 @@ public final class NftProgram
     public static NftProgram compile(final NftRuleset ruleset)
     {
         final NftProgram program = new NftProgram(ruleset);
-        final List<NftRuleset.Chain> list = new ArrayList<>(ruleset.chains());
-        for (int i = 0; i < list.size(); i++)
+        for (final NftRuleset.Chain chain : ruleset.chains())
         {
-            final NftRuleset.Chain chain = list.get(i);
             final Rule[] rules = new Rule[chain.rules.size()];
             for (int r = 0; r < rules.length; r++)
             {
                 final String text = chain.rules.get(r).text();
                 try
                 {
-                    rules[r] = new Rule(program.compileRule(NftRuleText.words(NftRuleText.canonical(text))), text);
+                    rules[r] = program.compiledRule(text);
                 }
                 catch (final IllegalArgumentException ex)
                 {
@@ -167,7 +255,7 @@ public final class NftProgram
                         + ", rule " + (r + 1) + " ('" + text + "'): " + ex.getMessage(), ex);
                 }
             }
-            program.chains[i] = rules;
+            program.chains[program.chainIndex.get(chain.name)] = rules;
         }
         return program;
     }
@@ -177,6 +265,7 @@ public final class NftProgram
         return source;
     }
 
+    /** The index of an existing chain (master only); compile errors name a missing one. */
     int chain(final String name)
     {
         final Integer i = chainIndex.get(name);
@@ -187,14 +276,54 @@ public final class NftProgram
         return i;
     }
 
+    /** An existing set or map (master only). */
     NamedSet set(final String name)
     {
-        final NamedSet s = setIndex.get(name);
-        if (s == null)
+        final Integer i = setIndex.get(name);
+        if (i == null || sets[i] == null)
         {
             throw new IllegalArgumentException("no set or map '" + name + "'");
         }
-        return s;
+        return sets[i];
+    }
+
+    /** The index of a set by name, or -1 (master only). */
+    int setIndexOf(final String name)
+    {
+        final Integer i = setIndex.get(name);
+        return i == null || sets[i] == null ? -1 : i;
+    }
+
+    /** Declare a set (a partial sync's affinity set), or find it; its index never changes (master only). */
+    int declareSet(final String name, final String keyType, final List<String> flags, final long timeoutSeconds)
+    {
+        final Integer existing = setIndex.get(name);
+        final int index = existing != null ? existing : setCount;
+        final NftRuleset.NamedSet decl = new NftRuleset("ip", "x", null).addSet(name, keyType, flags, timeoutSeconds, null);
+        final NamedSet s = compileSet(decl, index);
+        addSet(s);
+        return index;
+    }
+
+    /** Remove a set (master: the name keeps its index for a later declaration). */
+    void removeSet(final int index)
+    {
+        sets[index] = null;
+    }
+
+    /** Install a set at an index the master chose (a copy replaying a transaction). */
+    void installSet(final int index, final NamedSet master)
+    {
+        ensureSetCapacity(index + 1);
+        sets[index] = new NamedSet(master.name, index, master.parts, new NftElementTable(16), master.dynamic,
+            master.timeoutNanos);
+        setCount = Math.max(setCount, index + 1);
+    }
+
+    /** A verdict value for a map element's verdict text (master only). */
+    long verdictOf(final String value)
+    {
+        return verdictValue(value);
     }
 
     // ------------------------------------------------------------------------------------------------ sets
@@ -546,7 +675,7 @@ public final class NftProgram
                     final long timeout = set.timeoutNanos;
                     exprs.add((p, e) ->
                     {
-                        e.dynamicSet(index).put((field == Field.SADDR ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL,
+                        e.table(index).put((field == Field.SADDR ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL,
                             timeout > 0 ? p.nowNanos + timeout : Long.MAX_VALUE);
                         return NEXT;
                     });
@@ -629,15 +758,14 @@ public final class NftProgram
             {
                 exprs.add((p, e) ->
                 {
-                    final long expiry = e.dynamicSet(index).get((source ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL, 0);
+                    final long expiry = e.table(index).get((source ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL, 0);
                     return (expiry > p.nowNanos) != negate ? NEXT : NO_MATCH;
                 });
             }
             else
             {
-                final NftElementTable table = set.elements;
-                exprs.add((p, e) -> table.contains((source ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL) != negate
-                    ? NEXT : NO_MATCH);
+                exprs.add((p, e) -> e.table(index).contains((source ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL)
+                    != negate ? NEXT : NO_MATCH);
             }
             return i + 1;
         }
@@ -823,7 +951,7 @@ public final class NftProgram
                     + ", the map's key part is " + map.parts[f]);
             }
         }
-        exprs.add(new MapLookup(fields.toArray(new Field[0]), map.parts, map.elements));
+        exprs.add(new MapLookup(fields.toArray(new Field[0]), map.parts, map.index));
         return vmapAt + 2;
     }
 
@@ -832,13 +960,14 @@ public final class NftProgram
     {
         final Field[] fields;
         final KeyPart[] parts;
-        final NftElementTable elements;
+        /** The map's index: each program copy has its own table there. */
+        final int set;
 
-        MapLookup(final Field[] fields, final KeyPart[] parts, final NftElementTable elements)
+        MapLookup(final Field[] fields, final KeyPart[] parts, final int set)
         {
             this.fields = fields;
             this.parts = parts;
-            this.elements = elements;
+            this.set = set;
         }
 
         @Override
@@ -857,7 +986,7 @@ public final class NftProgram
                 };
                 key = key << parts[f].bits | v;
             }
-            final long verdict = elements.get(key, -1);
+            final long verdict = engine.table(set).get(key, -1);
             return verdict < 0 ? NO_MATCH : (int)verdict;
         }
     }

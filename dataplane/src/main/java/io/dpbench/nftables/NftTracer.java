@@ -58,7 +58,7 @@ public final class NftTracer
             final double[] probability = {1.0};
             moduli.clear();
             // a fresh engine per branch: affinity sets must not leak from one branch into another
-            final NftEngine engine = new NftEngine(program, nodeIPs, 1)
+            final NftEngine engine = new NftEngine(program.copy(), nodeIPs, 1)
                 .listener((chain, index, text, outcome) -> path.add(chain + " " + index + ": " + text
                     + (outcome.isEmpty() ? "" : " -> " + outcome)))
                 .chooser(modulus ->

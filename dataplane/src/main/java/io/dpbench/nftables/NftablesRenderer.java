@@ -78,6 +78,38 @@ public final class NftablesRenderer
         return renderer.ruleset;
     }
 
+    /**
+     * One Service's own objects as a full render holds them: its chains and their rules, its elements of the shared
+     * sets and maps (which the result declares, empty otherwise), its affinity sets. What a partial sync compares.
+     */
+    static NftRuleset renderService(final Service service, final ServicePortEndpoints endpoints,
+        final NftablesSettings settings)
+    {
+        final NftablesRenderer renderer = new NftablesRenderer(settings);
+        final NftRuleset r = renderer.ruleset;
+        r.addSet(CLUSTER_IPS, "ipv4_addr", List.of(), 0, null);
+        for (final String map : new String[] {SERVICE_IPS, NO_ENDPOINT_SERVICES, FIREWALL_IPS})
+        {
+            r.addMap(map, "ipv4_addr . inet_proto . inet_service", "verdict", null);
+        }
+        for (final String map : new String[] {SERVICE_NODEPORTS, NO_ENDPOINT_NODEPORTS})
+        {
+            r.addMap(map, "inet_proto . inet_service", "verdict", null);
+        }
+        if (service.hasClusterIP())
+        {
+            for (final ServicePort port : service.ports())
+            {
+                renderer.servicePort(service, port, endpoints.categorize(service, port));
+            }
+        }
+        return r;
+    }
+
+    /** The shared sets and maps a Service puts elements in (see {@link #renderService}). */
+    static final List<String> SHARED_SETS = List.of(CLUSTER_IPS, SERVICE_IPS, NO_ENDPOINT_SERVICES, FIREWALL_IPS,
+        SERVICE_NODEPORTS, NO_ENDPOINT_NODEPORTS);
+
     /** setupNFTables: what every sync writes whatever the Services. */
     private void base()
     {

@@ -56,6 +56,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * scheduler state. A worker's share is O(changes): a table put or remove per virtual service, and per real server
  * the scheduler's own update (rr: ~50 ns; sh/dh/mh are replaced instead, so a worker never rebuilds a table).
  * <p>
+ * nftables mode: as kube-proxy's nftables proxier, a sync is partial ({@link io.dpbench.nftables.NftPartialSync}): the
+ * changed Services' chains are flushed and refilled, their map elements added, replaced or deleted, in one
+ * transaction resolved on the control thread's master program (new chains get their indices, rules are compiled once)
+ * and replayed by each worker on its own copy of the program, by index: O(changes). The engine keeps its program, so
+ * ClientIP affinity (its dynamic sets) survives every sync.
+ * <p>
  * UDP: when kube-proxy would clean conntrack ({@link ClusterChange#conntrackCleanupRequired}), the sync carries the
  * stale-flow targets; each worker removes its own stale flows from its table view and its flow cache with
  * {@link #cleanStaleUdp}, a bounded number of map segments at a time. TCP flows to removed endpoints are left to
@@ -110,6 +116,8 @@ public final class ClusterSync
     private final Handover[] tails;
     private final IpvsSync ipvs;
     private final io.dpbench.nftables.NftablesSettings nftables;
+    /** nftables mode: the control thread's partial sync and its master program; null otherwise. */
+    private final io.dpbench.nftables.NftPartialSync nftSync;
     /** Published per worker by that worker (release): the version it decides with, and the stale flows it removed. */
     private final AtomicLongArray pickedUp;
     private final AtomicLongArray staleRemoved;
@@ -175,13 +183,14 @@ public final class ClusterSync
         }
         final boolean nft = "nftables".equals(mode);
         final CompiledRules compiled = ipvs == null && !nft ? compile(initial) : null;
-        final io.dpbench.nftables.NftProgram program = nft ? compileNftables(initial) : null;
+        nftSync = nft ? new io.dpbench.nftables.NftPartialSync(initial, node, nftables) : null;
         for (int w = 0; w < workers; w++)
         {
             final WorkerState s = new WorkerState();
             if (nft)
             {
-                s.nftEngine = new io.dpbench.nftables.NftEngine(program, node.nodeIPs(), seed + w);
+                // each worker its own copy of the program: transactions change it in place on the worker's thread
+                s.nftEngine = new io.dpbench.nftables.NftEngine(nftSync.master().copy(), node.nodeIPs(), seed + w);
                 s.selector = new io.dpbench.nftables.NftablesSelector(s.nftEngine, masqueradeAddress);
             }
             else if (ipvs == null)
@@ -198,11 +207,6 @@ public final class ClusterSync
             tails[w] = s.applied;
             states[w] = s;
         }
-    }
-
-    private io.dpbench.nftables.NftProgram compileNftables(final ClusterModel cluster)
-    {
-        return io.dpbench.nftables.NftProgram.compile(io.dpbench.nftables.NftablesRenderer.render(cluster, node, nftables));
     }
 
     private CompiledRules compile(final ClusterModel cluster)
@@ -288,7 +292,11 @@ public final class ClusterSync
             {
                 c.applyTo(s.proxier);
             }
-            if (link.classifier != null || link.nftEngine != null)
+            if (link.nftTransaction != null)
+            {
+                link.nftTransaction.applyTo(s.nftEngine.program()); // every transaction, in order, on this copy
+            }
+            if (link.classifier != null)
             {
                 newestRules = link; // the ones before it were never used: skipped
             }
@@ -304,14 +312,7 @@ public final class ClusterSync
         while (link != null);
         if (newestRules != null)
         {
-            if (newestRules.classifier != null)
-            {
-                s.classifier = newestRules.classifier.continueFrom(s.classifier);
-            }
-            else
-            {
-                s.nftEngine = newestRules.nftEngine.continueFrom(s.nftEngine);
-            }
+            s.classifier = newestRules.classifier.continueFrom(s.classifier);
             s.selector = newestRules.selector;
         }
         s.applied = at;
@@ -420,16 +421,16 @@ public final class ClusterSync
             stale = staleUdpFlows(change);
             final Handover[] links = new Handover[workers];
             published = current + 1;
-            if ("nftables".equals(mode))
+            if (nftSync != null)
             {
-                final io.dpbench.nftables.NftProgram program = compileNftables(next);
+                final io.dpbench.nftables.NftTransaction tx = nftSync.sync(
+                    io.dpbench.nftables.NftPartialSync.changedServices(next, change.changedServices()));
                 for (int w = 0; w < workers; w++)
                 {
-                    final io.dpbench.nftables.NftEngine engine = new io.dpbench.nftables.NftEngine(program, node.nodeIPs(), seed + w);
-                    links[w] = new Handover(published, null, new io.dpbench.nftables.NftablesSelector(engine, masqueradeAddress),
-                        new IpvsChange[0], stale).nftables(engine);
+                    links[w] = new Handover(published, null, null, new IpvsChange[0], stale).nftables(tx);
                 }
-                work = "nftables: ruleset rendered and compiled";
+                work = "nftables: partial sync of " + change.changedServices().size() + " Services, " + tx.size()
+                    + " operations";
             }
             else if (ipvs == null)
             {

@@ -35,8 +35,8 @@ final class Handover
     final NewFlowSelector selector;
     /** IPVS mode: the changes to replay on the worker's proxier, in order; empty in iptables mode. */
     final IpvsChange[] ipvs;
-    /** nftables mode: the worker's new engine (its selector is {@link #selector}); null otherwise. */
-    io.dpbench.nftables.NftEngine nftEngine;
+    /** nftables mode: the transaction to apply to the worker's program copy; null otherwise. */
+    io.dpbench.nftables.NftTransaction nftTransaction;
     /** kube-proxy's UDP conntrack cleanup for this sync, or null when it has none. */
     final StaleUdpFlows staleUdp;
     @SuppressWarnings("unused") // through NEXT
@@ -52,10 +52,10 @@ final class Handover
         this.staleUdp = staleUdp;
     }
 
-    /** Control thread, before appending: the nftables engine this link carries. */
-    Handover nftables(final io.dpbench.nftables.NftEngine engine)
+    /** Control thread, before appending: the nftables transaction this link carries (resolved). */
+    Handover nftables(final io.dpbench.nftables.NftTransaction transaction)
     {
-        nftEngine = engine;
+        nftTransaction = transaction;
         return this;
     }
 

@@ -71,35 +71,6 @@ public final class NftEngine
         return program;
     }
 
-    /**
-     * Carry a previous engine's affinity sets over (a ruleset replaced whole: affinity survives, as the kernel keeps
-     * a set that a transaction does not delete). A partial sync changes the program in place and needs no new engine.
-     */
-    public NftEngine continueFrom(final NftEngine previous)
-    {
-        if (previous == null)
-        {
-            return this;
-        }
-        for (int i = 0; i < program.setCount; i++)
-        {
-            final NftProgram.NamedSet s = program.sets[i];
-            if (s == null || !s.dynamic)
-            {
-                continue;
-            }
-            for (int j = 0; j < previous.program.setCount; j++)
-            {
-                final NftProgram.NamedSet old = previous.program.sets[j];
-                if (old != null && old.dynamic && old.name.equals(s.name))
-                {
-                    program.sets[i] = new NftProgram.NamedSet(s.name, s.index, s.parts, old.elements, true, s.timeoutNanos);
-                }
-            }
-        }
-        return this;
-    }
-
     /** The element table of set {@code index} in this engine's program (its own copy). */
     NftElementTable table(final int index)
     {

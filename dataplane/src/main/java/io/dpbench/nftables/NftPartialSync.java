@@ -195,13 +195,36 @@ public final class NftPartialSync
         return new ClusterModel(services, slices);
     }
 
-    /** The Services a change names, each with its model in {@code next} (see {@link #serviceModel}). */
+    /** The Services a change names, each with its model in {@code next} (see {@link #serviceModel}); one pass. */
     public static Map<String, ClusterModel> changedServices(final ClusterModel next, final Set<String> names)
     {
+        final Map<String, List<Service>> services = new HashMap<>();
+        final Map<String, List<io.dpbench.model.EndpointSlice>> slices = new HashMap<>();
+        for (final String name : names)
+        {
+            services.put(name, new ArrayList<>(1));
+            slices.put(name, new ArrayList<>());
+        }
+        for (final Service s : next.services())
+        {
+            final List<Service> list = services.get(s.namespacedName());
+            if (list != null)
+            {
+                list.add(s);
+            }
+        }
+        for (final io.dpbench.model.EndpointSlice slice : next.endpointSlices())
+        {
+            final List<io.dpbench.model.EndpointSlice> list = slices.get(slice.namespace() + "/" + slice.serviceName());
+            if (list != null)
+            {
+                list.add(slice);
+            }
+        }
         final Map<String, ClusterModel> changed = new HashMap<>();
         for (final String name : names)
         {
-            changed.put(name, serviceModel(next, name));
+            changed.put(name, new ClusterModel(services.get(name), slices.get(name)));
         }
         return changed;
     }

@@ -110,7 +110,7 @@ class ClusterSyncTest
     }
 
     @ParameterizedTest
-    @CsvSource({"iptables, rr", "ipvs, rr", "ipvs, mh", "ipvs, wlc"})
+    @CsvSource({"iptables, rr", "ipvs, rr", "ipvs, mh", "ipvs, wlc", "nftables, rr"})
     void newFlowsReachOnlyCurrentEndpointsOnceAWorkerPicksTheVersionUp(final String mode, final String scheduler)
     {
         final ClusterSync sync = new ClusterSync(mode, scheduler, 7, NODE, before(), 2);
@@ -138,7 +138,8 @@ class ClusterSyncTest
         assertThat(sync.lastReport()).isSameAs(report);
         assertThat(sync.model()).isSameAs(after);
         assertThat(report.summary()).startsWith("sync v1 (" + mode + ") ").contains("endpoints +1 -1 ~0")
-            .contains(mode.equals("ipvs") ? "real servers +1 -1" : "rules compiled");
+            .contains(mode.equals("ipvs") ? "real servers +1 -1" : mode.equals("nftables") ? "partial sync of 1 Services"
+                : "rules compiled");
 
         // worker 1 has not looked: it still decides with the old state, untouched by the control thread
         assertThat(sync.pickedUpVersion(1)).isZero();
@@ -309,7 +310,7 @@ class ClusterSyncTest
     }
 
     @ParameterizedTest
-    @CsvSource({"iptables, rr", "ipvs, rr"})
+    @CsvSource({"iptables, rr", "ipvs, rr", "nftables, rr"})
     void removedUdpEndpointsFlowsAreCleanedByEachWorkerFromItsOwnViewAndCache(final String mode, final String scheduler)
     {
         final int workers = 2;
@@ -457,7 +458,7 @@ class ClusterSyncTest
      * up version v goes to an endpoint of version v, and nothing throws.
      */
     @ParameterizedTest
-    @CsvSource({"iptables, rr", "ipvs, rr", "ipvs, mh"})
+    @CsvSource({"iptables, rr", "ipvs, rr", "ipvs, mh", "nftables, rr"})
     void workersNeverSeeAHalfAppliedChange(final String mode, final String scheduler) throws Exception
     {
         final int workers = 2;

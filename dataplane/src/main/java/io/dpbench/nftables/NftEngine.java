@@ -169,10 +169,10 @@ public final class NftEngine
         int depth = 0;
         int chain = base;
         int rule = 0;
+        NftProgram.ChainCode code = program.flat[chain];
         while (true)
         {
-            final NftProgram.Rule[] rules = program.chains[chain];
-            if (rule >= rules.length)
+            if (rule >= code.rules.length)
             {
                 // end of a chain: back to the caller of a jump, or the base chain's policy (accept)
                 if (depth == 0)
@@ -182,19 +182,11 @@ public final class NftEngine
                 depth--;
                 chain = stackChains[depth];
                 rule = stackRules[depth];
+                code = program.flat[chain];
                 continue;
             }
-            final NftProgram.Rule r = rules[rule];
             p.rulesEvaluated++;
-            int outcome = NftProgram.NEXT;
-            for (final NftProgram.Expr e : r.exprs)
-            {
-                outcome = e.eval(p, this);
-                if (outcome != NftProgram.NEXT)
-                {
-                    break;
-                }
-            }
+            final int outcome = evaluate(p, code.code, code.starts[rule], code.starts[rule + 1]);
             if (outcome == NftProgram.NO_MATCH)
             {
                 rule++;
@@ -202,7 +194,7 @@ public final class NftEngine
             }
             if (listener != null)
             {
-                listener.rule(program.chainNames[chain], rule + 1, r.text, describe(outcome, p));
+                listener.rule(program.chainNames[chain], rule + 1, code.rules[rule].text, describe(outcome, p));
             }
             final int kind = outcome & KIND_MASK;
             switch (kind)
@@ -224,6 +216,7 @@ public final class NftEngine
                     depth--;
                     chain = stackChains[depth];
                     rule = stackRules[depth];
+                    code = program.flat[chain];
                 }
                 case JUMP, GOTO ->
                 {
@@ -239,10 +232,160 @@ public final class NftEngine
                     }
                     chain = outcome >>> CHAIN_SHIFT;
                     rule = 0;
+                    code = program.flat[chain];
                 }
                 default -> throw new IllegalStateException("verdict " + outcome);
             }
         }
+    }
+
+    private static long field(final NftPacket p, final long field)
+    {
+        return switch ((int)field)
+        {
+            case NftProgram.F_SADDR -> p.sourceAddress & 0xFFFF_FFFFL;
+            case NftProgram.F_DADDR -> p.destinationAddress & 0xFFFF_FFFFL;
+            case NftProgram.F_L4PROTO -> p.protocol;
+            case NftProgram.F_SPORT -> p.sourcePort;
+            default -> p.destinationPort;
+        };
+    }
+
+    /**
+     * One rule's code from {@code pc} to {@code end}: {@link NftProgram#NO_MATCH} when a match fails, a verdict when
+     * one is reached, {@link NftProgram#NEXT} when the rule ran to its end (statements only).
+     */
+    private int evaluate(final NftPacket p, final long[] c, final int from, final int end)
+    {
+        int pc = from;
+        while (pc < end)
+        {
+            switch ((int)c[pc])
+            {
+                case NftProgram.OP_CT_STATE ->
+                {
+                    if ((p.ctState & c[pc + 1]) == 0)
+                    {
+                        return NftProgram.NO_MATCH;
+                    }
+                    pc += 2;
+                }
+                case NftProgram.OP_ADDR ->
+                {
+                    final long address = field(p, c[pc + 1]);
+                    final int n = (int)c[pc + 3];
+                    boolean in = false;
+                    for (int k = 0; k < n && !in; k++)
+                    {
+                        in = (address & c[pc + 5 + 2 * k]) == c[pc + 4 + 2 * k];
+                    }
+                    if (in == (c[pc + 2] != 0))
+                    {
+                        return NftProgram.NO_MATCH;
+                    }
+                    pc += 4 + 2 * n;
+                }
+                case NftProgram.OP_ADDR_SET ->
+                {
+                    final boolean in = table((int)c[pc + 3]).contains(field(p, c[pc + 1]));
+                    if (in == (c[pc + 2] != 0))
+                    {
+                        return NftProgram.NO_MATCH;
+                    }
+                    pc += 4;
+                }
+                case NftProgram.OP_ADDR_DYNSET ->
+                {
+                    final boolean in = table((int)c[pc + 3]).get(field(p, c[pc + 1]), 0) > p.nowNanos;
+                    if (in == (c[pc + 2] != 0))
+                    {
+                        return NftProgram.NO_MATCH;
+                    }
+                    pc += 4;
+                }
+                case NftProgram.OP_FIB_LOCAL ->
+                {
+                    if (!isLocal(c[pc + 1] == NftProgram.F_SADDR ? p.sourceAddress : p.destinationAddress))
+                    {
+                        return NftProgram.NO_MATCH;
+                    }
+                    pc += 2;
+                }
+                case NftProgram.OP_L4PROTO ->
+                {
+                    if ((p.protocol == c[pc + 2]) == (c[pc + 1] != 0))
+                    {
+                        return NftProgram.NO_MATCH;
+                    }
+                    pc += 3;
+                }
+                case NftProgram.OP_PORT ->
+                {
+                    final long proto = c[pc + 4];
+                    final boolean equal = field(p, c[pc + 1]) == c[pc + 3];
+                    if (proto >= 0 && p.protocol != proto || equal == (c[pc + 2] != 0))
+                    {
+                        return NftProgram.NO_MATCH;
+                    }
+                    pc += 5;
+                }
+                case NftProgram.OP_MARK_CMP ->
+                {
+                    if (((p.mark & c[pc + 1]) == c[pc + 2]) != (c[pc + 3] != 0))
+                    {
+                        return NftProgram.NO_MATCH;
+                    }
+                    pc += 4;
+                }
+                case NftProgram.OP_MARK_SET ->
+                {
+                    p.mark = c[pc + 1] != 0 ? p.mark ^ (int)c[pc + 2] : p.mark | (int)c[pc + 2];
+                    pc += 3;
+                }
+                case NftProgram.OP_VMAP ->
+                {
+                    final int n = (int)c[pc + 2];
+                    long key = 0;
+                    for (int k = 0; k < n; k++)
+                    {
+                        final long f = c[pc + 3 + k];
+                        final int bits = f == NftProgram.F_SADDR || f == NftProgram.F_DADDR ? 32 : f == NftProgram.F_L4PROTO ? 8 : 16;
+                        key = key << bits | field(p, f);
+                    }
+                    final long verdict = table((int)c[pc + 1]).get(key, -1);
+                    return verdict < 0 ? NftProgram.NO_MATCH : (int)verdict;
+                }
+                case NftProgram.OP_NUMGEN ->
+                {
+                    final long verdict = c[pc + 2 + numgen((int)c[pc + 1])];
+                    return verdict < 0 ? NftProgram.NO_MATCH : (int)verdict;
+                }
+                case NftProgram.OP_VERDICT ->
+                {
+                    return (int)c[pc + 1];
+                }
+                case NftProgram.OP_DNAT ->
+                {
+                    p.dnat = true;
+                    p.dnatAddress = (int)c[pc + 1];
+                    p.dnatPort = (int)c[pc + 2];
+                    return ACCEPT; // NAT statements are terminal
+                }
+                case NftProgram.OP_MASQUERADE ->
+                {
+                    p.masquerade = true;
+                    return ACCEPT;
+                }
+                case NftProgram.OP_UPDATE ->
+                {
+                    final long timeout = c[pc + 3];
+                    table((int)c[pc + 2]).put(field(p, c[pc + 1]), timeout > 0 ? p.nowNanos + timeout : Long.MAX_VALUE);
+                    pc += 4;
+                }
+                default -> throw new IllegalStateException("opcode " + c[pc] + " at " + pc);
+            }
+        }
+        return NftProgram.NEXT;
     }
 
     private String describe(final int outcome, final NftPacket p)

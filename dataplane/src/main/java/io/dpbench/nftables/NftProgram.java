@@ -34,22 +34,15 @@ public final class NftProgram
     /** Returned by an expression: the rule does not match (the chain goes on with its next rule). */
     static final int NO_MATCH = -1;
 
-    /** One expression of a rule. */
-    interface Expr
-    {
-        /** {@link #NEXT}, {@link #NO_MATCH} or a verdict ({@link NftEngine#ACCEPT} ...). */
-        int eval(NftPacket p, NftEngine engine);
-    }
-
-    /** A compiled rule. */
+    /** A compiled rule: its flat code (see the opcodes below) and its text. */
     static final class Rule
     {
-        final Expr[] exprs;
+        final long[] code;
         final String text;
 
-        Rule(final Expr[] exprs, final String text)
+        Rule(final long[] code, final String text)
         {
-            this.exprs = exprs;
+            this.code = code;
             this.text = text;
         }
     }
@@ -106,6 +99,8 @@ public final class NftProgram
     /** Per chain index: its name, and its rules (empty for a chain not present). Indices are never reused. */
     String[] chainNames;
     Rule[][] chains;
+    /** Per chain index: its rules as one flat code array, what the engine walks. */
+    ChainCode[] flat;
     int chainCount;
     /** Per hook, its base chains' indices by priority (base chains do not change after compilation). */
     final int[][] hookChains;
@@ -131,6 +126,7 @@ public final class NftProgram
         final List<NftRuleset.Chain> list = new ArrayList<>(source.chains());
         chainNames = new String[Math.max(16, list.size() * 2)];
         chains = new Rule[chainNames.length][];
+        flat = new ChainCode[chainNames.length];
         for (final NftRuleset.Chain c : list)
         {
             chainIndex(c.name);
@@ -159,6 +155,7 @@ public final class NftProgram
         compiledRules = null;
         chainNames = master.chainNames.clone();
         chains = master.chains.clone();
+        flat = master.flat.clone();
         chainCount = master.chainCount;
         hookChains = master.hookChains;
         sets = new NamedSet[master.sets.length];
@@ -188,6 +185,7 @@ public final class NftProgram
         ensureChainCapacity(index + 1);
         chainNames[index] = name;
         chains[index] = NO_RULES;
+        flat[index] = ChainCode.EMPTY;
         chainCount++;
         chainIndex.put(name, index);
         return index;
@@ -200,6 +198,7 @@ public final class NftProgram
             final int capacity = Math.max(n, chainNames.length * 2);
             chainNames = java.util.Arrays.copyOf(chainNames, capacity);
             chains = java.util.Arrays.copyOf(chains, capacity);
+            flat = java.util.Arrays.copyOf(flat, capacity);
         }
     }
 
@@ -255,7 +254,7 @@ public final class NftProgram
                         + ", rule " + (r + 1) + " ('" + text + "'): " + ex.getMessage(), ex);
                 }
             }
-            program.chains[program.chainIndex.get(chain.name)] = rules;
+            program.setRules(program.chainIndex.get(chain.name), rules);
         }
         return program;
     }
@@ -465,40 +464,84 @@ public final class NftProgram
 
     // ------------------------------------------------------------------------------------------------ rules
 
-    /** Packet fields an expression can read. */
-    enum Field
+    /**
+     * Opcodes of the flat code a rule compiles to: each is followed by its operands, all longs, so that a chain's
+     * rules are one array the engine walks (a few cache lines per chain, whatever the number of chains; no objects
+     * or virtual calls per expression). Addresses are stored unsigned.
+     */
+    static final int OP_CT_STATE = 1;      // mask
+    static final int OP_ADDR = 2;          // field negate n (network mask)*n
+    static final int OP_ADDR_SET = 3;      // field negate set
+    static final int OP_ADDR_DYNSET = 4;   // field negate set
+    static final int OP_FIB_LOCAL = 5;     // field
+    static final int OP_L4PROTO = 6;       // negate proto
+    static final int OP_PORT = 7;          // field negate port proto(-1: any)
+    static final int OP_MARK_CMP = 8;      // mask value equal
+    static final int OP_MARK_SET = 9;      // xor(0|1) value
+    static final int OP_VMAP = 10;         // set n field*n
+    static final int OP_NUMGEN = 11;       // mod verdict*mod
+    static final int OP_VERDICT = 12;      // verdict
+    static final int OP_DNAT = 13;         // address port(-1: kept)
+    static final int OP_MASQUERADE = 14;   //
+    static final int OP_UPDATE = 15;       // field set timeoutNanos
+
+    /** Packet fields an expression reads (operand values). */
+    static final int F_SADDR = 0;
+    static final int F_DADDR = 1;
+    static final int F_L4PROTO = 2;
+    static final int F_SPORT = 3;
+    static final int F_DPORT = 4;
+
+    /** A growable long array. */
+    private static final class Code
     {
-        SADDR, DADDR, L4PROTO, SPORT, DPORT
+        long[] a = new long[16];
+        int n;
+
+        Code add(final long v)
+        {
+            if (n == a.length)
+            {
+                a = java.util.Arrays.copyOf(a, n * 2);
+            }
+            a[n++] = v;
+            return this;
+        }
+
+        long[] toArray()
+        {
+            return java.util.Arrays.copyOf(a, n);
+        }
     }
 
-    private Expr[] compileRule(final List<String> w)
+    private long[] compileRule(final List<String> w)
     {
-        final List<Expr> exprs = new ArrayList<>();
+        final Code code = new Code();
         int i = 0;
         while (i < w.size())
         {
             final String word = w.get(i);
-            // a concatenation ending in vmap/map lookups: FIELD [. FIELD]... vmap @map
+            // a concatenation ending in a vmap lookup: FIELD [. FIELD]... vmap @map
             final int concatEnd = concatenation(w, i);
             if (concatEnd > i)
             {
-                i = lookup(w, i, concatEnd, exprs);
+                i = lookup(w, i, concatEnd, code);
                 continue;
             }
             switch (word)
             {
                 case "ip" ->
                 {
-                    final Field field = addressField(w, i + 1);
-                    i = addressMatch(w, i + 2, field, exprs);
+                    final int field = addressField(w, i + 1);
+                    i = addressMatch(w, i + 2, field, code);
                 }
                 case "ct" ->
                 {
                     expectWord(w, i + 1, "state");
-                    final String states = get(w, i + 2, "ct states");
+                    get(w, i + 2, "ct states");
                     int bits = 0;
                     int k = i + 2;
-                    // "new" or "established,related" (the tokenizer split the comma off)
+                    // "new" or "established,related" (the comma is a word of its own)
                     while (true)
                     {
                         bits |= ctState(w.get(k));
@@ -509,25 +552,19 @@ public final class NftProgram
                         }
                         break;
                     }
-                    final int mask = bits;
-                    exprs.add((p, e) -> (p.ctState & mask) != 0 ? NEXT : NO_MATCH);
+                    code.add(OP_CT_STATE).add(bits);
                     i = k + 1;
-                    if (states.isEmpty())
-                    {
-                        throw new IllegalArgumentException("empty ct state");
-                    }
                 }
                 case "fib" ->
                 {
                     final String which = get(w, i + 1, "saddr or daddr");
                     expectWord(w, i + 2, "type");
                     expectWord(w, i + 3, "local");
-                    final boolean source = which.equals("saddr");
-                    if (!source && !which.equals("daddr"))
+                    if (!which.equals("saddr") && !which.equals("daddr"))
                     {
                         throw new IllegalArgumentException("fib " + which + " (modelled: fib saddr|daddr type local)");
                     }
-                    exprs.add((p, e) -> e.isLocal(source ? p.sourceAddress : p.destinationAddress) ? NEXT : NO_MATCH);
+                    code.add(OP_FIB_LOCAL).add(which.equals("saddr") ? F_SADDR : F_DADDR);
                     i += 4;
                 }
                 case "meta" ->
@@ -537,12 +574,12 @@ public final class NftProgram
                     {
                         final boolean negate = "!=".equals(get(w, i + 2, "a protocol"));
                         final int proto = protocol(get(w, negate ? i + 3 : i + 2, "a protocol"));
-                        exprs.add((p, e) -> (p.protocol == proto) != negate ? NEXT : NO_MATCH);
+                        code.add(OP_L4PROTO).add(negate ? 1 : 0).add(proto);
                         i += negate ? 4 : 3;
                     }
                     else if (what.equals("mark"))
                     {
-                        i = mark(w, i + 2, exprs);
+                        i = mark(w, i + 2, code);
                     }
                     else
                     {
@@ -552,16 +589,14 @@ public final class NftProgram
                 case "tcp", "udp", "sctp", "th" ->
                 {
                     final String dir = get(w, i + 1, "dport or sport");
-                    final boolean dest = dir.equals("dport");
-                    if (!dest && !dir.equals("sport"))
+                    if (!dir.equals("dport") && !dir.equals("sport"))
                     {
                         throw new IllegalArgumentException(word + " " + dir + " (modelled: dport, sport)");
                     }
                     final boolean negate = "!=".equals(get(w, i + 2, "a port"));
                     final int port = port(get(w, negate ? i + 3 : i + 2, "a port"));
-                    final int proto = word.equals("th") ? -1 : protocol(word);
-                    exprs.add((p, e) -> (proto < 0 || p.protocol == proto)
-                        && ((dest ? p.destinationPort : p.sourcePort) == port) != negate ? NEXT : NO_MATCH);
+                    code.add(OP_PORT).add(dir.equals("dport") ? F_DPORT : F_SPORT).add(negate ? 1 : 0).add(port)
+                        .add(word.equals("th") ? -1 : protocol(word));
                     i += negate ? 4 : 3;
                 }
                 case "numgen" ->
@@ -569,9 +604,9 @@ public final class NftProgram
                     expectWord(w, i + 1, "random");
                     expectWord(w, i + 2, "mod");
                     final int mod = number(get(w, i + 3, "a modulus"), "a modulus");
-                    if (mod < 1)
+                    if (mod < 1 || mod > 1 << 20)
                     {
-                        throw new IllegalArgumentException("numgen mod " + mod);
+                        throw new IllegalArgumentException("numgen mod " + mod + " outside 1.." + (1 << 20));
                     }
                     expectWord(w, i + 4, "vmap");
                     expectWord(w, i + 5, "{");
@@ -597,22 +632,25 @@ public final class NftProgram
                         verdicts[index] = verdictValue(verdict);
                         k += chained ? 4 : 3;
                     }
-                    exprs.add(new Numgen(verdicts));
+                    code.add(OP_NUMGEN).add(mod);
+                    for (final long v : verdicts)
+                    {
+                        code.add(v);
+                    }
                     i = k + 1;
                 }
                 case "jump", "goto" ->
                 {
                     final int chain = chain(get(w, i + 1, "a chain name"));
-                    final int verdict = (word.equals("jump") ? NftEngine.JUMP : NftEngine.GOTO) | chain << NftEngine.CHAIN_SHIFT;
-                    exprs.add((p, e) -> verdict);
+                    code.add(OP_VERDICT).add((word.equals("jump") ? NftEngine.JUMP : NftEngine.GOTO) | (long)chain << NftEngine.CHAIN_SHIFT);
                     i += 2;
                 }
-                case "accept" -> i = verdict(exprs, NftEngine.ACCEPT, i);
-                case "drop" -> i = verdict(exprs, NftEngine.DROP, i);
-                case "return" -> i = verdict(exprs, NftEngine.RETURN, i);
+                case "accept" -> i = verdict(code, NftEngine.ACCEPT, i);
+                case "drop" -> i = verdict(code, NftEngine.DROP, i);
+                case "return" -> i = verdict(code, NftEngine.RETURN, i);
                 case "reject" ->
                 {
-                    exprs.add((p, e) -> NftEngine.REJECT);
+                    code.add(OP_VERDICT).add(NftEngine.REJECT);
                     i++;
                     if (i < w.size() && w.get(i).equals("with"))
                     {
@@ -632,22 +670,12 @@ public final class NftProgram
                     final int colon = target.indexOf(':');
                     final int address = Ipv4Address.parse(colon < 0 ? target : target.substring(0, colon));
                     final int port = colon < 0 ? -1 : port(target.substring(colon + 1));
-                    exprs.add((p, e) ->
-                    {
-                        p.dnat = true;
-                        p.dnatAddress = address;
-                        p.dnatPort = port;
-                        return NftEngine.ACCEPT; // NAT statements are terminal
-                    });
+                    code.add(OP_DNAT).add(address & 0xFFFF_FFFFL).add(port);
                     i = k + 2;
                 }
                 case "masquerade" ->
                 {
-                    exprs.add((p, e) ->
-                    {
-                        p.masquerade = true;
-                        return NftEngine.ACCEPT;
-                    });
+                    code.add(OP_MASQUERADE);
                     i++;
                     while (i < w.size() && (w.get(i).equals("fully-random") || w.get(i).equals("random")
                         || w.get(i).equals("persistent") || w.get(i).equals(",")))
@@ -669,27 +697,20 @@ public final class NftProgram
                     }
                     expectWord(w, i + 2, "{");
                     expectWord(w, i + 3, "ip");
-                    final Field field = addressField(w, i + 4);
+                    final int field = addressField(w, i + 4);
                     expectWord(w, i + 5, "}");
-                    final int index = set.index;
-                    final long timeout = set.timeoutNanos;
-                    exprs.add((p, e) ->
-                    {
-                        e.table(index).put((field == Field.SADDR ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL,
-                            timeout > 0 ? p.nowNanos + timeout : Long.MAX_VALUE);
-                        return NEXT;
-                    });
+                    code.add(OP_UPDATE).add(field).add(set.index).add(set.timeoutNanos);
                     i += 6;
                 }
                 default -> throw new IllegalArgumentException("'" + word + "' is not an expression this model knows");
             }
         }
-        return exprs.toArray(new Expr[0]);
+        return code.toArray();
     }
 
-    private static int verdict(final List<Expr> exprs, final int verdict, final int i)
+    private static int verdict(final Code code, final int verdict, final int i)
     {
-        exprs.add((p, e) -> verdict);
+        code.add(OP_VERDICT).add(verdict);
         return i + 1;
     }
 
@@ -724,19 +745,19 @@ public final class NftProgram
         };
     }
 
-    private static Field addressField(final List<String> w, final int i)
+    private static int addressField(final List<String> w, final int i)
     {
         final String which = get(w, i, "saddr or daddr");
         return switch (which)
         {
-            case "saddr" -> Field.SADDR;
-            case "daddr" -> Field.DADDR;
+            case "saddr" -> F_SADDR;
+            case "daddr" -> F_DADDR;
             default -> throw new IllegalArgumentException("ip " + which + " (modelled: ip saddr, ip daddr)");
         };
     }
 
     /** {@code [!=] ADDRESS|CIDR|{ a, b }|@set} after {@code ip saddr|daddr}. */
-    private int addressMatch(final List<String> w, final int start, final Field field, final List<Expr> exprs)
+    private int addressMatch(final List<String> w, final int start, final int field, final Code code)
     {
         int i = start;
         final boolean negate = "!=".equals(get(w, i, "an address"));
@@ -745,7 +766,6 @@ public final class NftProgram
             i++;
         }
         final String operand = get(w, i, "an address");
-        final boolean source = field == Field.SADDR;
         if (operand.startsWith("@"))
         {
             final NamedSet set = set(operand.substring(1));
@@ -753,20 +773,7 @@ public final class NftProgram
             {
                 throw new IllegalArgumentException("@" + set.name + " is not a set of ipv4_addr");
             }
-            final int index = set.index;
-            if (set.dynamic)
-            {
-                exprs.add((p, e) ->
-                {
-                    final long expiry = e.table(index).get((source ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL, 0);
-                    return (expiry > p.nowNanos) != negate ? NEXT : NO_MATCH;
-                });
-            }
-            else
-            {
-                exprs.add((p, e) -> e.table(index).contains((source ? p.sourceAddress : p.destinationAddress) & 0xFFFF_FFFFL)
-                    != negate ? NEXT : NO_MATCH);
-            }
+            code.add(set.dynamic ? OP_ADDR_DYNSET : OP_ADDR_SET).add(field).add(negate ? 1 : 0).add(set.index);
             return i + 1;
         }
         final List<Cidr> cidrs = new ArrayList<>();
@@ -786,23 +793,11 @@ public final class NftProgram
         {
             cidrs.add(cidr(operand));
         }
-        final int[] networks = new int[cidrs.size()];
-        final int[] masks = new int[cidrs.size()];
-        for (int k = 0; k < networks.length; k++)
+        code.add(OP_ADDR).add(field).add(negate ? 1 : 0).add(cidrs.size());
+        for (final Cidr c : cidrs)
         {
-            networks[k] = cidrs.get(k).network();
-            masks[k] = cidrs.get(k).mask();
+            code.add(c.network() & 0xFFFF_FFFFL).add(c.mask() & 0xFFFF_FFFFL);
         }
-        exprs.add((p, e) ->
-        {
-            final int address = source ? p.sourceAddress : p.destinationAddress;
-            boolean in = false;
-            for (int k = 0; k < networks.length && !in; k++)
-            {
-                in = (address & masks[k]) == networks[k];
-            }
-            return in != negate ? NEXT : NO_MATCH;
-        });
         return i + 1;
     }
 
@@ -819,20 +814,19 @@ public final class NftProgram
     }
 
     /** {@code & M == V}, or {@code set meta mark | M} / {@code ^ M}, after {@code meta mark}. */
-    private static int mark(final List<String> w, final int i, final List<Expr> exprs)
+    private static int mark(final List<String> w, final int i, final Code code)
     {
         final String op = get(w, i, "& or set");
         if (op.equals("&"))
         {
-            final int mask = (int)Long.parseLong(NftRuleText.hex(get(w, i + 1, "a mask")).substring(2), 16);
+            final long mask = Long.parseLong(NftRuleText.hex(get(w, i + 1, "a mask")).substring(2), 16);
             final String cmp = get(w, i + 2, "== or !=");
-            final int value = (int)Long.parseLong(NftRuleText.hex(get(w, i + 3, "a value")).substring(2), 16);
-            final boolean equal = cmp.equals("==");
-            if (!equal && !cmp.equals("!="))
+            final long value = Long.parseLong(NftRuleText.hex(get(w, i + 3, "a value")).substring(2), 16);
+            if (!cmp.equals("==") && !cmp.equals("!="))
             {
                 throw new IllegalArgumentException("meta mark & M " + cmp + " (modelled: ==, !=)");
             }
-            exprs.add((p, e) -> ((p.mark & mask) == value) == equal ? NEXT : NO_MATCH);
+            code.add(OP_MARK_CMP).add(mask).add(value).add(cmp.equals("==") ? 1 : 0);
             return i + 4;
         }
         if (op.equals("set"))
@@ -840,27 +834,12 @@ public final class NftProgram
             expectWord(w, i + 1, "meta");
             expectWord(w, i + 2, "mark");
             final String operator = get(w, i + 3, "| or ^");
-            final int value = (int)Long.parseLong(NftRuleText.hex(get(w, i + 4, "a value")).substring(2), 16);
-            if (operator.equals("|"))
-            {
-                exprs.add((p, e) ->
-                {
-                    p.mark |= value;
-                    return NEXT;
-                });
-            }
-            else if (operator.equals("^"))
-            {
-                exprs.add((p, e) ->
-                {
-                    p.mark ^= value;
-                    return NEXT;
-                });
-            }
-            else
+            final long value = Long.parseLong(NftRuleText.hex(get(w, i + 4, "a value")).substring(2), 16);
+            if (!operator.equals("|") && !operator.equals("^"))
             {
                 throw new IllegalArgumentException("meta mark set meta mark " + operator + " (modelled: |, ^)");
             }
+            code.add(OP_MARK_SET).add(operator.equals("^") ? 1 : 0).add(value);
             return i + 5;
         }
         throw new IllegalArgumentException("meta mark " + op + " (modelled: & M == V, set meta mark | M, set meta mark ^ M)");
@@ -906,9 +885,9 @@ public final class NftProgram
     }
 
     /** {@code FIELD [. FIELD]... vmap @map}: one lookup, its verdict, or no match when the key is absent. */
-    private int lookup(final List<String> w, final int start, final int vmapAt, final List<Expr> exprs)
+    private int lookup(final List<String> w, final int start, final int vmapAt, final Code code)
     {
-        final List<Field> fields = new ArrayList<>();
+        final List<Integer> fields = new ArrayList<>();
         int k = start;
         while (k < vmapAt)
         {
@@ -916,9 +895,9 @@ public final class NftProgram
             final String b = w.get(k + 1);
             fields.add(switch (a)
             {
-                case "ip" -> b.equals("saddr") ? Field.SADDR : Field.DADDR;
-                case "meta" -> Field.L4PROTO;
-                default -> b.equals("dport") ? Field.DPORT : Field.SPORT;
+                case "ip" -> b.equals("saddr") ? F_SADDR : F_DADDR;
+                case "meta" -> F_L4PROTO;
+                default -> b.equals("dport") ? F_DPORT : F_SPORT;
             });
             k += 2;
             if (k < vmapAt && w.get(k).equals("."))
@@ -937,75 +916,67 @@ public final class NftProgram
             throw new IllegalArgumentException("vmap @" + map.name + ": " + fields.size() + " fields for a key of "
                 + map.parts.length);
         }
+        code.add(OP_VMAP).add(map.index).add(fields.size());
         for (int f = 0; f < fields.size(); f++)
         {
-            final KeyPart expected = switch (fields.get(f))
-            {
-                case SADDR, DADDR -> KeyPart.IPV4_ADDR;
-                case L4PROTO -> KeyPart.INET_PROTO;
-                case SPORT, DPORT -> KeyPart.INET_SERVICE;
-            };
+            final int field = fields.get(f);
+            final KeyPart expected = field == F_SADDR || field == F_DADDR ? KeyPart.IPV4_ADDR
+                : field == F_L4PROTO ? KeyPart.INET_PROTO : KeyPart.INET_SERVICE;
             if (expected != map.parts[f])
             {
                 throw new IllegalArgumentException("vmap @" + map.name + ": field " + (f + 1) + " is " + expected
                     + ", the map's key part is " + map.parts[f]);
             }
+            code.add(field);
         }
-        exprs.add(new MapLookup(fields.toArray(new Field[0]), map.parts, map.index));
         return vmapAt + 2;
     }
 
-    /** A verdict-map lookup keyed by packet fields. */
-    static final class MapLookup implements Expr
+    /** A chain's rules as one code array: rule r's code is {@code code[starts[r] .. starts[r + 1])}. */
+    static final class ChainCode
     {
-        final Field[] fields;
-        final KeyPart[] parts;
-        /** The map's index: each program copy has its own table there. */
-        final int set;
+        static final ChainCode EMPTY = new ChainCode(new long[0], new int[] {0}, new Rule[0]);
 
-        MapLookup(final Field[] fields, final KeyPart[] parts, final int set)
+        final long[] code;
+        final int[] starts;
+        final Rule[] rules;
+
+        private ChainCode(final long[] code, final int[] starts, final Rule[] rules)
         {
-            this.fields = fields;
-            this.parts = parts;
-            this.set = set;
+            this.code = code;
+            this.starts = starts;
+            this.rules = rules;
         }
 
-        @Override
-        public int eval(final NftPacket p, final NftEngine engine)
+        static ChainCode of(final Rule[] rules)
         {
-            long key = 0;
-            for (int f = 0; f < fields.length; f++)
+            if (rules.length == 0)
             {
-                final long v = switch (fields[f])
-                {
-                    case SADDR -> p.sourceAddress & 0xFFFF_FFFFL;
-                    case DADDR -> p.destinationAddress & 0xFFFF_FFFFL;
-                    case L4PROTO -> p.protocol;
-                    case SPORT -> p.sourcePort;
-                    case DPORT -> p.destinationPort;
-                };
-                key = key << parts[f].bits | v;
+                return EMPTY;
             }
-            final long verdict = engine.table(set).get(key, -1);
-            return verdict < 0 ? NO_MATCH : (int)verdict;
+            int length = 0;
+            for (final Rule r : rules)
+            {
+                length += r.code.length;
+            }
+            final long[] code = new long[length];
+            final int[] starts = new int[rules.length + 1];
+            int at = 0;
+            for (int i = 0; i < rules.length; i++)
+            {
+                starts[i] = at;
+                System.arraycopy(rules[i].code, 0, code, at, rules[i].code.length);
+                at += rules[i].code.length;
+            }
+            starts[rules.length] = at;
+            return new ChainCode(code, starts, rules);
         }
     }
 
-    /** {@code numgen random mod N vmap { ... }}: the engine draws the index (randomly, or as a trace scripts it). */
-    static final class Numgen implements Expr
+    /** Install a chain's rules (and its flat code). */
+    void setRules(final int index, final Rule[] rules)
     {
-        final long[] verdicts;
-
-        Numgen(final long[] verdicts)
-        {
-            this.verdicts = verdicts;
-        }
-
-        @Override
-        public int eval(final NftPacket p, final NftEngine engine)
-        {
-            final long verdict = verdicts[engine.numgen(verdicts.length)];
-            return verdict < 0 ? NO_MATCH : (int)verdict;
-        }
+        chains[index] = rules;
+        flat[index] = ChainCode.of(rules);
     }
 }

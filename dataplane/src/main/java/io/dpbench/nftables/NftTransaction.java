@@ -217,7 +217,11 @@ public final class NftTransaction
             {
                 program.ensureChainCapacity(c.index + 1);
                 program.chainNames[c.index] = c.name;
-                program.chainCount = Math.max(program.chainCount, c.index + 1);
+                if (c.index >= program.chainCount)
+                {
+                    program.setRules(c.index, NO_RULES);
+                    program.chainCount = c.index + 1;
+                }
                 if (c.kind == ChainOp.ENSURE)
                 {
                     filled.put(c.index, new ArrayList<>());
@@ -225,7 +229,7 @@ public final class NftTransaction
                 else
                 {
                     filled.remove(c.index);
-                    program.chains[c.index] = NO_RULES;
+                    program.setRules(c.index, NO_RULES);
                 }
             }
             else if (op instanceof RuleOp r)
@@ -268,7 +272,7 @@ public final class NftTransaction
         }
         for (final java.util.Map.Entry<Integer, List<NftProgram.Rule>> e : filled.entrySet())
         {
-            program.chains[e.getKey()] = e.getValue().toArray(NO_RULES);
+            program.setRules(e.getKey(), e.getValue().toArray(NO_RULES));
         }
     }
 

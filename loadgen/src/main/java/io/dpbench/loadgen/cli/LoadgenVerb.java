@@ -240,7 +240,7 @@ public final class LoadgenVerb implements Verb
         {
             nodes = io.dpbench.model.SyntheticCluster.nodesFor((long)services * endpoints, 4);
         }
-        if (!"iptables".equals(modeOptions.mode) && !"ipvs".equals(modeOptions.mode))
+        if (!"iptables".equals(modeOptions.mode) && !"ipvs".equals(modeOptions.mode) && !"nftables".equals(modeOptions.mode))
         {
             throw new ParameterException(spec.commandLine(), "--mode: expected iptables or ipvs, got '" + modeOptions.mode + "'");
         }

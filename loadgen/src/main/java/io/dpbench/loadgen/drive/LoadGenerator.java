@@ -191,7 +191,7 @@ public final class LoadGenerator
         this.spec = options.workload();
         this.progress = progress;
         this.log = log;
-        if (!"iptables".equals(options.mode()) && !"ipvs".equals(options.mode()))
+        if (!"iptables".equals(options.mode()) && !"ipvs".equals(options.mode()) && !"nftables".equals(options.mode()))
         {
             throw new IllegalArgumentException("--mode: expected iptables or ipvs, got '" + options.mode() + "'");
         }

@@ -30,8 +30,15 @@ public final class NftPartialSync
     private final NftablesSettings settings;
     private final NftProgram master;
     private final Map<String, NftRuleset> services = new HashMap<>();
-    /** Chains flushed by the last sync because their Service no longer has them: deleted by the next. */
-    private final Set<String> stale = new LinkedHashSet<>();
+    /**
+     * Chains flushed because their Service no longer has them, with the time (ms) they were last flushed: a sync
+     * deletes those flushed more than {@link #STALE_MILLIS} before it, in a transaction of its own that runs first;
+     * the others it flushes again (kube-proxy's staleChains).
+     */
+    private final Map<String, Long> stale = new java.util.LinkedHashMap<>();
+
+    /** kube-proxy deletes a stale chain once it has been stale for more than a second. */
+    public static final long STALE_MILLIS = 1000;
 
     public NftPartialSync(final ClusterModel initial, final NodeConfig node, final NftablesSettings settings)
     {
@@ -43,6 +50,12 @@ public final class NftPartialSync
         {
             services.put(s.namespacedName(), NftablesRenderer.renderService(s, endpoints, settings));
         }
+    }
+
+    /** The chains flushed and not yet deleted, as kube-proxy's table still holds them (empty). */
+    public Set<String> staleChains()
+    {
+        return java.util.Collections.unmodifiableSet(stale.keySet());
     }
 
     /** The control thread's program: workers start from {@link NftProgram#copy() copies} of it. */
@@ -57,7 +70,23 @@ public final class NftPartialSync
      */
     public NftTransaction sync(final Map<String, ClusterModel> changed)
     {
+        return sync(changed, System.currentTimeMillis());
+    }
+
+    /** As {@link #sync(Map)} at time {@code nowMillis} (what decides whether a stale chain is old enough to delete). */
+    public NftTransaction sync(final Map<String, ClusterModel> changed, final long nowMillis)
+    {
         final NftTransaction tx = new NftTransaction();
+        // kube-proxy's pre-transaction: chains stale for more than a second are deleted before anything else
+        for (final java.util.Iterator<Map.Entry<String, Long>> it = stale.entrySet().iterator(); it.hasNext(); )
+        {
+            final Map.Entry<String, Long> e = it.next();
+            if (e.getValue() < nowMillis - STALE_MILLIS)
+            {
+                tx.deleteChain(e.getKey());
+                it.remove();
+            }
+        }
         final Set<String> ensured = new LinkedHashSet<>();
         final List<Runnable> elementOps = new ArrayList<>();
         final Set<String> nowStale = new LinkedHashSet<>();
@@ -84,16 +113,25 @@ public final class NftPartialSync
                 services.put(name, after);
             }
         }
-        // the previous sync's stale chains, unless a Service took one up again
-        for (final String chain : stale)
+        // stale chains a Service took up again are stale no more; the others are flushed again (kube-proxy flushes
+        // every existing chain no Service uses at every sync) and their time starts again
+        for (final java.util.Iterator<Map.Entry<String, Long>> it = stale.entrySet().iterator(); it.hasNext(); )
         {
-            if (!ensured.contains(chain) && !nowStale.contains(chain))
+            final Map.Entry<String, Long> e = it.next();
+            if (ensured.contains(e.getKey()))
             {
-                tx.deleteChain(chain);
+                it.remove();
+            }
+            else if (!nowStale.contains(e.getKey()))
+            {
+                tx.flushChain(e.getKey());
+                e.setValue(nowMillis);
             }
         }
-        stale.clear();
-        stale.addAll(nowStale);
+        for (final String chain : nowStale)
+        {
+            stale.put(chain, nowMillis);
+        }
         elementOps.forEach(Runnable::run);
         return tx.resolve(master);
     }
@@ -129,10 +167,9 @@ public final class NftPartialSync
         {
             for (final NftRuleset.Chain c : before.chains())
             {
-                if (after == null || after.chain(c.name) == null)
+                if ((after == null || after.chain(c.name) == null) && nowStale.add(c.name))
                 {
                     tx.flushChain(c.name);
-                    nowStale.add(c.name);
                 }
             }
             for (final NftRuleset.NamedSet s : before.sets())

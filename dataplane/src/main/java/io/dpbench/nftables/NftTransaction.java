@@ -144,6 +144,28 @@ public final class NftTransaction
     }
 
     /**
+     * Operations as kube-proxy's tests count them (knftables' NumOperations) in its main transaction: add chain and
+     * flush chain count one each, as does every rule and element; the deletion of stale chains, which kube-proxy runs
+     * as a transaction of its own before, does not count.
+     */
+    public int operations()
+    {
+        int n = 0;
+        for (final Op op : ops)
+        {
+            if (op instanceof ChainOp c)
+            {
+                n += c.kind == ChainOp.ENSURE ? 2 : c.kind == ChainOp.FLUSH ? 1 : 0;
+            }
+            else
+            {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
      * On the control thread, once: apply to the master program, giving new chains and sets their indices and
      * compiling rules (each rule text once: a Service's unchanged rules are found compiled). IllegalArgumentException
      * when a rule cannot be compiled (the master is then partly changed: the caller renders in full next time).

@@ -197,10 +197,10 @@ public final class NftablesRenderer
         final String localPolicyChain = NftChainNames.LOCAL + base;
         final String externalTrafficChain = NftChainNames.EXTERNAL + base;
         final String fwChain = NftChainNames.FIREWALL + base;
-        final String cip = svc.clusterIP();
+        final String cip = canonical(svc.clusterIP());
         final String servicePort = Integer.toString(port.port());
         final int nodePort = ServicePortEndpoints.nodePort(svc, port);
-        final List<String> lbIPs = ServicePortEndpoints.loadBalancerIPs(svc);
+        final List<String> lbIPs = ServicePortEndpoints.loadBalancerIPs(svc).stream().map(NftablesRenderer::canonical).toList();
         final List<String> sourceRanges = svc.type() == ServiceType.LOAD_BALANCER ? svc.loadBalancerSourceRanges() : List.of();
         final boolean hasEndpoints = eps.hasAny();
 
@@ -266,7 +266,7 @@ public final class NftablesRenderer
         {
             r.addElement(NO_ENDPOINT_SERVICES, cipKey, internalVerdict, portName);
         }
-        for (final String externalIP : svc.externalIPs())
+        for (final String externalIP : svc.externalIPs().stream().map(NftablesRenderer::canonical).toList())
         {
             final String key = externalIP + " . " + protocol + " . " + servicePort;
             if (hasEndpoints)
@@ -386,12 +386,12 @@ public final class NftablesRenderer
         for (final ServicePortEndpoints.Info e : eps.reachable())
         {
             final String chain = endpointChain(svc, protocol, port, e);
-            r.addRule(chain, "ip saddr " + e.ip() + " jump " + MARK_MASQ);
+            r.addRule(chain, "ip saddr " + canonical(e.ip()) + " jump " + MARK_MASQ);
             if (svc.clientIPAffinity())
             {
                 r.addRule(chain, "update @" + NftChainNames.AFFINITY + endpointBase(svc, protocol, port, e) + " { ip saddr }");
             }
-            r.addRule(chain, "meta l4proto " + protocol + " dnat to " + e.hostPort());
+            r.addRule(chain, "meta l4proto " + protocol + " dnat to " + canonical(e.ip()) + ":" + e.port());
         }
     }
 
@@ -415,10 +415,16 @@ public final class NftablesRenderer
         ruleset.addRule(chain, vmap.append(" }").toString());
     }
 
+    /** An address as kube-proxy prints it: parsed "sloppily" (leading zeros allowed), written canonically. */
+    static String canonical(final String ip)
+    {
+        return Ipv4Address.toString(Ipv4Address.parse(ip));
+    }
+
     private static String endpointBase(final Service svc, final String protocol, final ServicePort port,
         final ServicePortEndpoints.Info e)
     {
-        return NftChainNames.endpointBase(svc.namespace(), svc.name(), protocol, port.name(), e.ip(), e.port());
+        return NftChainNames.endpointBase(svc.namespace(), svc.name(), protocol, port.name(), canonical(e.ip()), e.port());
     }
 
     static String endpointChain(final Service svc, final String protocol, final ServicePort port,

@@ -98,8 +98,14 @@ class NftPartialSyncTest
 
     private static NftTransaction sync(final NftPartialSync sync, final ClusterModel before, final ClusterModel after)
     {
+        return sync(sync, before, after, 0);
+    }
+
+    static NftTransaction sync(final NftPartialSync sync, final ClusterModel before, final ClusterModel after,
+        final long nowMillis)
+    {
         final ClusterChange change = ClusterChange.between(before, after, NODE);
-        return sync.sync(NftPartialSync.changedServices(after, change.changedServices()));
+        return sync.sync(NftPartialSync.changedServices(after, change.changedServices()), nowMillis);
     }
 
     @Test
@@ -165,8 +171,8 @@ class NftPartialSyncTest
         final NftTransaction tx = sync(sync, before, after);
         final NetnsSandbox.Result apply = sandbox.exec(ns, tx.text(), "nft", "-f", "-");
         assertThat(apply.exit()).as("nft -f transaction: %s\n%s", apply.err(), tx.text()).isZero();
-        // the next sync (nothing changed) deletes the chains this one flushed
-        final NftTransaction next = sync.sync(Map.of());
+        // the next sync (nothing changed), more than a second later, deletes the chains this one flushed
+        final NftTransaction next = sync.sync(Map.of(), 2 * NftPartialSync.STALE_MILLIS);
         assertThat(next.text()).contains("delete chain ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80");
         final NetnsSandbox.Result cleanup = sandbox.exec(ns, next.text(), "nft", "-f", "-");
         assertThat(cleanup.exit()).as("nft -f cleanup: %s", cleanup.err()).isZero();

@@ -123,7 +123,8 @@ public final class NftProgram
         chainIndex = new HashMap<>();
         setIndex = new HashMap<>();
         compiledRules = new HashMap<>();
-        final List<NftRuleset.Chain> list = new ArrayList<>(source.chains());
+        // indices in the order the chains were added: a Service's chains (and their code) lie together
+        final List<NftRuleset.Chain> list = new ArrayList<>(source.chainsInOrder());
         chainNames = new String[Math.max(16, list.size() * 2)];
         chains = new Rule[chainNames.length][];
         flat = new ChainCode[chainNames.length];
@@ -237,7 +238,7 @@ public final class NftProgram
     public static NftProgram compile(final NftRuleset ruleset)
     {
         final NftProgram program = new NftProgram(ruleset);
-        for (final NftRuleset.Chain chain : ruleset.chains())
+        for (final NftRuleset.Chain chain : ruleset.chainsInOrder())
         {
             final Rule[] rules = new Rule[chain.rules.size()];
             for (int r = 0; r < rules.length; r++)

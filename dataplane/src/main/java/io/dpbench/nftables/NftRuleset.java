@@ -88,6 +88,8 @@ public final class NftRuleset
     private final String table;
     private final String tableComment;
     private final Map<String, Chain> chains = new TreeMap<>();
+    /** The chains in the order they were added (a Service's chains together: what the compiler lays out). */
+    private final List<Chain> added = new ArrayList<>();
     private final Map<String, NamedSet> sets = new TreeMap<>();
 
     public NftRuleset(final String family, final String table, final String tableComment)
@@ -115,7 +117,18 @@ public final class NftRuleset
     /** Add a chain (a base chain when {@code hook} is not null); adding an existing chain keeps it as it is. */
     public Chain addChain(final String name, final String type, final String hook, final int priority, final String comment)
     {
-        return chains.computeIfAbsent(name, n -> new Chain(n, type, hook, priority, comment));
+        return chains.computeIfAbsent(name, n ->
+        {
+            final Chain c = new Chain(n, type, hook, priority, comment);
+            added.add(c);
+            return c;
+        });
+    }
+
+    /** The chains in the order they were added. */
+    public List<Chain> chainsInOrder()
+    {
+        return java.util.Collections.unmodifiableList(added);
     }
 
     public Chain addChain(final String name)
@@ -181,7 +194,8 @@ public final class NftRuleset
 
     public void removeChain(final String name)
     {
-        chains.remove(name);
+        final Chain c = chains.remove(name);
+        added.remove(c);
     }
 
     public void addElement(final String set, final String key, final String value, final String comment)

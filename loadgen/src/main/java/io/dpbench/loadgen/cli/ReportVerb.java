@@ -17,9 +17,10 @@ import java.nio.file.Path;
     mixinStandardHelpOptions = true,
     header = "Write summary.md and scaling.png for a benchmark run folder (from its jmh.json).",
     description = {
-        "summary.md: per N the ns per new flow of each mode with JMH's error, the IPVS speedup over iptables, the",
-        "iptables slope from a least-squares fit, then every benchmark of the run. scaling.png: log-log, error bars,",
-        "one line per mode. scripts/bench runs this at the end of every run."
+        "summary.md: per N the ns per new flow of each mode (iptables, IPVS, nftables) with JMH's error, the IPVS and",
+        "nftables speedups over iptables, the iptables slope from a least-squares fit, the sync cost of one endpoint",
+        "change per mode, then every benchmark of the run. scaling.png: log-log, error bars, one line per mode.",
+        "scripts/bench runs this at the end of every run."
     })
 public final class ReportVerb implements Verb
 {

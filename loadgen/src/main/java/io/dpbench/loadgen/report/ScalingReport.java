@@ -13,17 +13,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * Turns a benchmark run's {@code jmh.json} into what a reader needs: {@code summary.md} (ns per new flow per N for
- * each mode with JMH's error, IPVS speedup over iptables, the iptables slope from a least-squares fit, sync cost per
- * mode, then every other benchmark) and {@code scaling.png} (log-log, error bars, one line per mode).
+ * each mode (iptables, IPVS, nftables) with JMH's error, IPVS's and nftables' speedup over iptables, the iptables
+ * slope from a least-squares fit, sync cost per mode, then every other benchmark) and {@code scaling.png} (log-log,
+ * error bars, one line per mode).
  */
 public final class ScalingReport
 {
     static final String IPTABLES = "IptablesNewFlowBenchmark.classifyNewFlow";
     static final String IPVS = "IpvsNewFlowBenchmark.classifyNewFlow";
+    static final String NFTABLES = "NftablesNewFlowBenchmark.classifyNewFlow";
 
     private ScalingReport()
     {
@@ -52,6 +55,10 @@ public final class ScalingReport
             else if (r.benchmark().endsWith(IPVS))
             {
                 mode = "ipvs " + r.paramMap().getOrDefault("scheduler", "?");
+            }
+            else if (r.benchmark().endsWith(NFTABLES))
+            {
+                mode = "nftables";
             }
             else
             {
@@ -121,19 +128,11 @@ public final class ScalingReport
                 sb.append(' ').append(c.name()).append(" |");
             }
             final Curve iptables = curves.stream().filter(c -> c.name().equals("iptables")).findFirst().orElse(null);
-            // the speedup is over kube-proxy's default scheduler, rr, when the run has it
-            final Curve rr = curves.stream().filter(c -> c.name().equals("ipvs rr")).findFirst()
-                .orElse(curves.stream().filter(c -> c.name().startsWith("ipvs")).findFirst().orElse(null));
-            if (iptables != null && rr != null)
-            {
-                sb.append(" speedup (iptables / ").append(rr.name()).append(") |");
-            }
+            final List<Curve> faster = iptables == null ? List.of() : speedupCurves(curves);
+            faster.forEach(f -> sb.append(" speedup (iptables / ").append(f.name()).append(") |"));
             sb.append("\n|---:|");
             curves.forEach(c -> sb.append("---:|"));
-            if (iptables != null && rr != null)
-            {
-                sb.append("---:|");
-            }
+            faster.forEach(f -> sb.append("---:|"));
             sb.append('\n');
             final java.util.TreeSet<Integer> ns = new java.util.TreeSet<>();
             curves.forEach(c -> ns.addAll(c.points().keySet()));
@@ -145,10 +144,10 @@ public final class ScalingReport
                     final double[] p = c.points().get(n);
                     sb.append(p == null ? " - |" : String.format(Locale.ROOT, " %.1f +- %.1f |", p[0], p[1]));
                 }
-                if (iptables != null && rr != null)
+                for (final Curve f : faster)
                 {
                     final double[] a = iptables.points().get(n);
-                    final double[] b = rr.points().get(n);
+                    final double[] b = f.points().get(n);
                     sb.append(a == null || b == null ? " - |" : String.format(Locale.ROOT, " %.1fx |", a[0] / b[0]));
                 }
                 sb.append('\n');
@@ -172,6 +171,26 @@ public final class ScalingReport
                 r.scoreError(), r.unit()));
         }
         return sb.toString();
+    }
+
+    /**
+     * The curves the summary gives a speedup over iptables for, one per mode the run has: IPVS with kube-proxy's
+     * default scheduler, rr, and nftables without a control parameter, each when the run has it (else the mode's
+     * first curve), so that a narrowed run (e.g. -p scheduler=mh) still gets its column.
+     */
+    static List<Curve> speedupCurves(final List<Curve> curves)
+    {
+        final List<Curve> out = new ArrayList<>();
+        modeCurve(curves, "ipvs rr", "ipvs").ifPresent(out::add);
+        modeCurve(curves, "nftables", "nftables").ifPresent(out::add);
+        return out;
+    }
+
+    /** The curve named {@code name}, else the first of the mode (its name starts with {@code mode}). */
+    private static Optional<Curve> modeCurve(final List<Curve> curves, final String name, final String mode)
+    {
+        return curves.stream().filter(c -> c.name().equals(name)).findFirst()
+            .or(() -> curves.stream().filter(c -> c.name().startsWith(mode)).findFirst());
     }
 
     /**
@@ -223,7 +242,8 @@ public final class ScalingReport
 
     /**
      * The cost of one endpoint change per N and mode, in microseconds: iptables mode's full sync (re-render, parse,
-     * compile) and partial-sync text, IPVS mode's real-server change per scheduler. Empty when the run has none.
+     * compile) and partial-sync text, IPVS mode's real-server change per scheduler, nftables mode's endpoint change
+     * (NftablesSyncBenchmark). Empty when the run has none.
      */
     static String syncTable(final JmhRun run)
     {
@@ -243,6 +263,11 @@ public final class ScalingReport
             else if (r.benchmark().endsWith("IpvsSyncBenchmark.ipvsRemoveAddServer"))
             {
                 column = "ipvs " + r.paramMap().getOrDefault("scheduler", "?");
+            }
+            else if (r.benchmark().endsWith("NftablesSyncBenchmark.nftablesEndpointChange"))
+            {
+                // any parameter besides N gets its own column rather than overwriting the main one
+                column = "nftables" + otherParams(r.paramMap());
             }
             else
             {
@@ -339,7 +364,7 @@ public final class ScalingReport
     static void plot(final List<Curve> curves, final Path png) throws IOException
     {
         final XYChart chart = new XYChartBuilder().width(900).height(600)
-            .title("New-flow cost vs Services (kube-proxy iptables vs IPVS)")
+            .title("New-flow cost vs Services (kube-proxy iptables, IPVS and nftables modes)")
             .xAxisTitle("Services (N, 4 endpoints each)").yAxisTitle("ns per new flow").build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);

@@ -35,8 +35,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A new connection end to end, per connection: parse, conntrack miss (worker cache, then the table), the proxy
- * mode's selection (iptables chains walked, or IPVS's hash and scheduler), the insert of everything the connection
- * needs (both tuples), DNAT of the packet. Into a table that already holds {@code fill} connections: each
+ * mode's selection (iptables chains walked, IPVS's hash and scheduler, or nftables' verdict maps and numgen), the
+ * insert of everything the connection needs (both tuples), DNAT of the packet. Into a table that already holds {@code fill} connections: each
  * measured invocation sends {@value #BURST} TCP SYNs of new connections to random ClusterIP Services, and the
  * iteration's teardown deletes them again, so every invocation starts from the fill its figure names (no removals
  * inside the measured loop, as between two reaps of the kernel's gc). The table is sized for the largest fill
@@ -56,7 +56,7 @@ public class NewConnectionBenchmark
     static final int MAX_CONNTRACK = 1_100_000;
     static final int STRIDE = 128;
 
-    @Param({"iptables", "ipvs"})
+    @Param({"iptables", "ipvs", "nftables"})
     public String mode;
 
     @Param({"10", "10000"})

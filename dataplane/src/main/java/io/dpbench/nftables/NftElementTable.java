@@ -178,6 +178,18 @@ public final class NftElementTable
         }
     }
 
+    /** Every value (control plane: a loop check). */
+    public void forEachValue(final java.util.function.LongConsumer action)
+    {
+        for (int i = 0; i <= mask; i++)
+        {
+            if (slots.getLong(i * SLOT) != 0)
+            {
+                action.accept(slots.getLong(i * SLOT + 8));
+            }
+        }
+    }
+
     /** A copy (a worker's own dynamic set, starting from the loaded elements). */
     public NftElementTable copy()
     {

@@ -257,7 +257,112 @@ public final class NftProgram
             }
             program.setRules(program.chainIndex.get(chain.name), rules);
         }
+        program.refuseLoops();
         return program;
+    }
+
+    /**
+     * The kernel refuses a ruleset whose jumps and gotos can lead back to a chain they left (nf_tables' loop check at
+     * load): so does this compiler, naming the loop, so that a walk always ends.
+     */
+    private void refuseLoops()
+    {
+        final List<List<Integer>> edges = new ArrayList<>();
+        for (int c = 0; c < chainCount; c++)
+        {
+            final List<Integer> to = new ArrayList<>();
+            final long[] code = flat[c].code;
+            final int[] starts = flat[c].starts;
+            for (int r = 0; r + 1 < starts.length; r++)
+            {
+                int pc = starts[r];
+                while (pc < starts[r + 1])
+                {
+                    final int op = (int)code[pc];
+                    switch (op)
+                    {
+                        case OP_VERDICT -> target(code[pc + 1], to);
+                        case OP_NUMGEN ->
+                        {
+                            for (int k = 0; k < code[pc + 1]; k++)
+                            {
+                                target(code[pc + 2 + k], to);
+                            }
+                        }
+                        case OP_VMAP -> sets[(int)code[pc + 1]].elements.forEachValue(v -> target(v, to));
+                        default ->
+                        {
+                        }
+                    }
+                    pc += width(code, pc);
+                }
+            }
+            edges.add(to);
+        }
+        final int[] state = new int[chainCount]; // 0 new, 1 on the path, 2 done
+        final java.util.ArrayDeque<Integer> path = new java.util.ArrayDeque<>();
+        for (int c = 0; c < chainCount; c++)
+        {
+            loopFrom(c, edges, state, path);
+        }
+    }
+
+    private void loopFrom(final int chain, final List<List<Integer>> edges, final int[] state,
+        final java.util.ArrayDeque<Integer> path)
+    {
+        if (state[chain] == 2)
+        {
+            return;
+        }
+        if (state[chain] == 1)
+        {
+            final StringBuilder loop = new StringBuilder();
+            boolean in = false;
+            for (final Integer c : path)
+            {
+                in |= c == chain;
+                if (in)
+                {
+                    loop.append(chainNames[c]).append(" -> ");
+                }
+            }
+            throw new IllegalArgumentException("chain " + chainNames[chain] + ": its jumps and gotos loop back to it ("
+                + loop + chainNames[chain] + "); the kernel refuses such a ruleset");
+        }
+        state[chain] = 1;
+        path.addLast(chain);
+        for (final int next : edges.get(chain))
+        {
+            loopFrom(next, edges, state, path);
+        }
+        path.removeLast();
+        state[chain] = 2;
+    }
+
+    private static void target(final long verdict, final List<Integer> to)
+    {
+        final long kind = verdict & NftEngine.KIND_MASK;
+        if (verdict >= 0 && (kind == NftEngine.JUMP || kind == NftEngine.GOTO))
+        {
+            to.add((int)(verdict >>> NftEngine.CHAIN_SHIFT));
+        }
+    }
+
+    /** How many longs the instruction at pc takes. */
+    static int width(final long[] code, final int pc)
+    {
+        return switch ((int)code[pc])
+        {
+            case OP_CT_STATE, OP_FIB_LOCAL, OP_VERDICT -> 2;
+            case OP_ADDR -> 4 + 2 * (int)code[pc + 3];
+            case OP_ADDR_SET, OP_ADDR_DYNSET, OP_MARK_CMP, OP_UPDATE -> 4;
+            case OP_L4PROTO, OP_MARK_SET, OP_DNAT -> 3;
+            case OP_PORT -> 5;
+            case OP_VMAP -> 3 + (int)code[pc + 2];
+            case OP_NUMGEN -> 2 + (int)code[pc + 1];
+            case OP_MASQUERADE -> 1;
+            default -> throw new IllegalStateException("opcode " + code[pc]);
+        };
     }
 
     public NftRuleset source()

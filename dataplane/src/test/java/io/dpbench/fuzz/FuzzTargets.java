@@ -21,7 +21,7 @@ public final class FuzzTargets
     public static List<FuzzTarget> all()
     {
         return List.of(new IptablesSaveTarget(), new IpvsadmTarget(), new KubectlJsonTarget(), new PcapTarget(),
-            new FrameTarget(), new VxlanReceiveTarget());
+            new FrameTarget(), new VxlanReceiveTarget(), new NftablesTarget());
     }
 
     public static FuzzTarget named(final String name)

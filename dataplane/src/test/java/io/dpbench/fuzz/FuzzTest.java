@@ -28,6 +28,7 @@ class FuzzTest
         "pcap, 1000",
         "frame, 1000000",
         "vxlan-receive, 200000",
+        "nftables, 20000",
     })
     void corpusAndShortRun(final String name, final int mutations)
     {

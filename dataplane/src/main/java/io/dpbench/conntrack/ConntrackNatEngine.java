@@ -69,6 +69,31 @@ public final class ConntrackNatEngine
         this.table = table;
         this.timeouts = timeouts;
         this.cache = new FlowCache(table, cacheSlots);
+        // kube-proxy's iptables mode drops what conntrack marks INVALID (KUBE-FORWARD), and IPVS mode's rules do too;
+        // its nftables mode has no such rule: the packet goes on untranslated (no NAT for an INVALID packet)
+        this.dropsInvalid = !"nftables".equals(selector.mode());
+    }
+
+    private final boolean dropsInvalid;
+    private long invalidPassed;
+
+    /** Packets conntrack marked INVALID that went on untranslated (nftables mode: no rule drops them). */
+    public long invalidPassed()
+    {
+        return invalidPassed;
+    }
+
+    /** An INVALID packet: dropped (iptables and IPVS modes), or passed on untranslated (nftables mode). */
+    private boolean invalid()
+    {
+        if (dropsInvalid)
+        {
+            drop(DropReason.CONNTRACK_INVALID);
+            return false;
+        }
+        invalidPassed++;
+        packetsOut++;
+        return true;
     }
 
     /** Process one frame in place; true when it leaves the node (translated), false when dropped (and counted). */
@@ -144,8 +169,7 @@ public final class ConntrackNatEngine
                 final int verdict = TcpTrack.verdict(word);
                 if (verdict == TcpTrack.INVALID)
                 {
-                    drop(DropReason.CONNTRACK_INVALID);
-                    return false;
+                    return invalid();
                 }
                 if (verdict == TcpTrack.REOPEN)
                 {
@@ -220,8 +244,7 @@ public final class ConntrackNatEngine
                 state = TcpTrack.open(p.tcpFlags);
                 if (TcpTrack.verdict(state) == TcpTrack.INVALID)
                 {
-                    drop(DropReason.CONNTRACK_INVALID);
-                    return false;
+                    return invalid();
                 }
                 timeout = TcpTrack.timeoutSeconds(TcpTrack.FRESH, state, p.tcpFlags, timeouts);
                 break;
@@ -231,8 +254,7 @@ public final class ConntrackNatEngine
             default:
                 if (!IcmpConntrack.canCreate(p.icmpType))
                 {
-                    drop(DropReason.CONNTRACK_INVALID);
-                    return false;
+                    return invalid();
                 }
                 timeout = IcmpConntrack.timeoutSeconds(timeouts);
                 break;

@@ -32,6 +32,7 @@ public record NodeCounters(
     long conntrackEntries,
     long conntrackEarlyDrops,
     long conntrackReaped,
+    long conntrackInvalidPassed,
     long cacheHits,
     long cacheMisses,
     boolean overlay,
@@ -48,6 +49,7 @@ public record NodeCounters(
         long flows = 0;
         long early = 0;
         long reaped = 0;
+        long invalidPassed = 0;
         long hits = 0;
         long misses = 0;
         for (final ConntrackNatEngine e : node.engines())
@@ -57,6 +59,7 @@ public record NodeCounters(
             flows += e.newFlows();
             early += e.table().earlyDrops();
             reaped += e.reaped();
+            invalidPassed += e.invalidPassed();
             hits += e.cache().hits();
             misses += e.cache().misses();
         }
@@ -96,7 +99,7 @@ public record NodeCounters(
         {
             entries = -1; // closed (on SIGTERM Chronicle's own hook may close it first)
         }
-        return new NodeCounters(in, out, flows, drops, entries, early, reaped, hits, misses, node.topology() != null,
+        return new NodeCounters(in, out, flows, drops, entries, early, reaped, invalidPassed, hits, misses, node.topology() != null,
             local, forwarded, decapsulated, perWorker);
     }
 
@@ -137,6 +140,10 @@ public record NodeCounters(
         c.put("conntrack_entries", conntrackEntries);
         c.put("conntrack_early_drops", conntrackEarlyDrops);
         c.put("conntrack_reaped", conntrackReaped);
+        if (conntrackInvalidPassed > 0)
+        {
+            c.put("conntrack_invalid_passed", conntrackInvalidPassed); // nftables mode: INVALID, not dropped
+        }
         c.put("cache_hits", cacheHits);
         c.put("cache_misses", cacheMisses);
         if (overlay)

@@ -573,7 +573,7 @@ class ClusterSyncTest
             first.endpoints().subList(1, first.endpoints().size()), first.ports()));
         final ClusterModel changed = new ClusterModel(base.services(), slices);
         final Map<String, Long> medians = new java.util.LinkedHashMap<>();
-        for (final String[] ms : new String[][]{{"iptables", "rr"}, {"ipvs", "rr"}, {"ipvs", "mh"}})
+        for (final String[] ms : new String[][]{{"iptables", "rr"}, {"ipvs", "rr"}, {"ipvs", "mh"}, {"nftables", "rr"}})
         {
             final ClusterSync sync = new ClusterSync(ms[0], ms[1], 1, NODE, base, 4);
             final int warmup = ms[0].equals("iptables") ? 10 : 100; // JIT first: the figures are of warm code
@@ -604,6 +604,7 @@ class ClusterSyncTest
                 median(diff) / 1e6, java.util.Arrays.stream(apply).min().getAsLong() / 1e6, median(pickup) / 1e3);
         }
         assertThat(medians.get("ipvs/rr")).as("IPVS changes only what changed").isLessThan(medians.get("iptables"));
+        assertThat(medians.get("nftables")).as("nftables syncs partially").isLessThan(medians.get("iptables"));
     }
 
     private static long median(final long[] values)

@@ -62,6 +62,12 @@ public final class RenderVerb implements Verb
         + "kube-proxy's IPVS proxier writes (nat and filter) to FILE")
     java.nio.file.Path iptablesFile;
 
+    @Option(names = "--transaction-to", paramLabel = "FILE", description = {
+        "nftables mode: instead of the table, print the partial-sync transaction kube-proxy's nftables proxier sends",
+        "when the cluster changes from the one given (--cluster or synthetic) to FILE (kubectl JSON): the changed",
+        "Services' chains added, flushed and refilled, map elements added, replaced or deleted, stale chains flushed"})
+    java.nio.file.Path transactionTo;
+
     @Option(names = "--nfacct", description = "render kube-proxy's nfacct counter rules (when it could create them; "
         + "loading them needs the kernel's nfnetlink_acct and the named counters)")
     boolean nfacct;
@@ -99,13 +105,29 @@ public final class RenderVerb implements Verb
             throw new ParameterException(spec.commandLine(), "--mode: '" + modeOptions.mode
                 + "' is not a mode render knows (iptables, ipvs, nftables)");
         }
+        if (transactionTo != null && !"nftables".equals(modeOptions.mode))
+        {
+            throw new ParameterException(spec.commandLine(), "--transaction-to is for --mode nftables");
+        }
         if ("nftables".equals(modeOptions.mode))
         {
             final io.dpbench.model.NodeConfig nodeConfig = node.toNodeConfig();
             final io.dpbench.nftables.NftablesSettings settings = node.toNftablesSettings(nodeConfig);
             final ClusterModel model = cluster.load(spec.commandLine().getErr());
             final PrintWriter out = spec.commandLine().getOut();
-            out.print(io.dpbench.nftables.NftablesRenderer.render(model, nodeConfig, settings).dump());
+            if (transactionTo == null)
+            {
+                out.print(io.dpbench.nftables.NftablesRenderer.render(model, nodeConfig, settings).dump());
+            }
+            else
+            {
+                final io.dpbench.model.KubectlJsonLoader.Result next = io.dpbench.model.KubectlJsonLoader.load(transactionTo);
+                next.notes().forEach(n -> spec.commandLine().getErr().println("note: " + n));
+                final io.dpbench.nftables.NftPartialSync sync = new io.dpbench.nftables.NftPartialSync(model, nodeConfig, settings);
+                final io.dpbench.model.ClusterChange change = io.dpbench.model.ClusterChange.between(model, next.model(), nodeConfig);
+                out.print(sync.sync(io.dpbench.nftables.NftPartialSync.changedServices(next.model(), change.changedServices()))
+                    .text());
+            }
             out.flush();
             return 0;
         }

@@ -92,6 +92,18 @@ class RenderTraceVerbTest
         assertThat(json.get("verdict").asText()).isEqualTo("DROP");
         assertThat(json.get("destinations").size()).isZero();
 
+        // the partial-sync transaction to a changed cluster: node-a's endpoint of shop/web leaves
+        final Path next = dir.resolve("next.json");
+        Files.writeString(next, io.dpbench.model.KubectlJsonLoaderTest.CLUSTER.replace("\"10.244.1.5\"", "\"10.244.1.6\""));
+        assertThat(run("render", "--mode", "nftables", "--cluster", cluster.toString(), "--node-name", "node-a",
+            "--local-ip", "192.168.0.2", "--transaction-to", next.toString())).isZero();
+        assertThat(out.toString()).contains("add chain ip kube-proxy service-KHN6ECMT-shop/web/tcp/http\n"
+            + "flush chain ip kube-proxy service-KHN6ECMT-shop/web/tcp/http\n")
+            .contains("flush chain ip kube-proxy endpoint-FDH7QP7U-shop/web/tcp/http__10.244.1.5/8080")
+            .contains("dnat to 10.244.1.6:8080").doesNotContain("add table");
+        assertThat(run("render", "--mode", "iptables", "--cluster", cluster.toString(), "--transaction-to",
+            next.toString())).isEqualTo(2);
+
         // a rules file it cannot use: one line naming the file, line and column; exit 2
         final Path bad = dir.resolve("bad.nft");
         Files.writeString(bad, "add table ip kube-proxy\nadd chain ip kube-proxy c\nadd rule ip kube-proxy c ip daddr 1.2.3.4 frob\n");

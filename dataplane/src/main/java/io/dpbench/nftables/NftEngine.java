@@ -169,10 +169,10 @@ public final class NftEngine
         int depth = 0;
         int chain = base;
         int rule = 0;
-        NftProgram.ChainCode code = program.flat[chain];
+        long[] code = program.flat[chain];
         while (true)
         {
-            if (rule >= code.rules.length)
+            if (rule >= code[0])
             {
                 // end of a chain: back to the caller of a jump, or the base chain's policy (accept)
                 if (depth == 0)
@@ -186,7 +186,7 @@ public final class NftEngine
                 continue;
             }
             p.rulesEvaluated++;
-            final int outcome = evaluate(p, code.code, code.starts[rule], code.starts[rule + 1]);
+            final int outcome = evaluate(p, code, (int)code[1 + rule], (int)code[2 + rule]);
             if (outcome == NftProgram.NO_MATCH)
             {
                 rule++;
@@ -194,7 +194,7 @@ public final class NftEngine
             }
             if (listener != null)
             {
-                listener.rule(program.chainNames[chain], rule + 1, code.rules[rule].text, describe(outcome, p));
+                listener.rule(program.chainNames[chain], rule + 1, program.chains[chain][rule].text, describe(outcome, p));
             }
             final int kind = outcome & KIND_MASK;
             switch (kind)

@@ -99,8 +99,8 @@ public final class NftProgram
     /** Per chain index: its name, and its rules (empty for a chain not present). Indices are never reused. */
     String[] chainNames;
     Rule[][] chains;
-    /** Per chain index: its rules as one flat code array, what the engine walks. */
-    ChainCode[] flat;
+    /** Per chain index: its rules as one flat code array ({@link #flatten}), what the engine walks. */
+    long[][] flat;
     int chainCount;
     /** Per hook, its base chains' indices by priority (base chains do not change after compilation). */
     final int[][] hookChains;
@@ -127,7 +127,7 @@ public final class NftProgram
         final List<NftRuleset.Chain> list = new ArrayList<>(source.chainsInOrder());
         chainNames = new String[Math.max(16, list.size() * 2)];
         chains = new Rule[chainNames.length][];
-        flat = new ChainCode[chainNames.length];
+        flat = new long[chainNames.length][];
         for (final NftRuleset.Chain c : list)
         {
             chainIndex(c.name);
@@ -186,7 +186,7 @@ public final class NftProgram
         ensureChainCapacity(index + 1);
         chainNames[index] = name;
         chains[index] = NO_RULES;
-        flat[index] = ChainCode.EMPTY;
+        flat[index] = EMPTY_CHAIN;
         chainCount++;
         chainIndex.put(name, index);
         return index;
@@ -271,12 +271,12 @@ public final class NftProgram
         for (int c = 0; c < chainCount; c++)
         {
             final List<Integer> to = new ArrayList<>();
-            final long[] code = flat[c].code;
-            final int[] starts = flat[c].starts;
-            for (int r = 0; r + 1 < starts.length; r++)
+            final long[] code = flat[c];
+            final int n = (int)code[0];
+            for (int r = 0; r < n; r++)
             {
-                int pc = starts[r];
-                while (pc < starts[r + 1])
+                int pc = (int)code[1 + r];
+                while (pc < code[2 + r])
                 {
                     final int op = (int)code[pc];
                     switch (op)
@@ -1038,51 +1038,42 @@ public final class NftProgram
         return vmapAt + 2;
     }
 
-    /** A chain's rules as one code array: rule r's code is {@code code[starts[r] .. starts[r + 1])}. */
-    static final class ChainCode
+    /**
+     * A chain's rules as one array, what the engine reads: {@code [n, start_0 .. start_n, code...]}, rule r's code
+     * from {@code start_r} to {@code start_(r+1)} (absolute indices), so that running a chain touches one array (a
+     * few cache lines) and no other object.
+     */
+    static final long[] EMPTY_CHAIN = {0, 2};
+
+    static long[] flatten(final Rule[] rules)
     {
-        static final ChainCode EMPTY = new ChainCode(new long[0], new int[] {0}, new Rule[0]);
-
-        final long[] code;
-        final int[] starts;
-        final Rule[] rules;
-
-        private ChainCode(final long[] code, final int[] starts, final Rule[] rules)
+        if (rules.length == 0)
         {
-            this.code = code;
-            this.starts = starts;
-            this.rules = rules;
+            return EMPTY_CHAIN;
         }
-
-        static ChainCode of(final Rule[] rules)
+        final int n = rules.length;
+        int length = 2 + n;
+        for (final Rule r : rules)
         {
-            if (rules.length == 0)
-            {
-                return EMPTY;
-            }
-            int length = 0;
-            for (final Rule r : rules)
-            {
-                length += r.code.length;
-            }
-            final long[] code = new long[length];
-            final int[] starts = new int[rules.length + 1];
-            int at = 0;
-            for (int i = 0; i < rules.length; i++)
-            {
-                starts[i] = at;
-                System.arraycopy(rules[i].code, 0, code, at, rules[i].code.length);
-                at += rules[i].code.length;
-            }
-            starts[rules.length] = at;
-            return new ChainCode(code, starts, rules);
+            length += r.code.length;
         }
+        final long[] flat = new long[length];
+        flat[0] = n;
+        int at = 2 + n;
+        for (int i = 0; i < n; i++)
+        {
+            flat[1 + i] = at;
+            System.arraycopy(rules[i].code, 0, flat, at, rules[i].code.length);
+            at += rules[i].code.length;
+        }
+        flat[1 + n] = at;
+        return flat;
     }
 
     /** Install a chain's rules (and its flat code). */
     void setRules(final int index, final Rule[] rules)
     {
         chains[index] = rules;
-        flat[index] = ChainCode.of(rules);
+        flat[index] = flatten(rules);
     }
 }
